@@ -1,5 +1,30 @@
-"""Recurrent controllers behind one interface (see `base.Controller`)."""
+"""Recurrent controllers behind one interface (see `base.Controller`).
+
+`CONTROLLERS` maps the names accepted by the policies' `controller_class` to the classes; a new controller is
+one import and one entry here. Every controller is built as `cls(input_dim=..., **controller_kwargs)`.
+"""
 
 from agents.controllers.base import Context, Controller, State, reset_state
+from agents.controllers.recurrent import GRUController, LSTMController, MLPController
+from agents.controllers.tape import RLNTMDirectAccessController, RLNTMTapeController
 
-__all__ = ["Context", "Controller", "State", "reset_state"]
+CONTROLLERS: dict[str, type[Controller]] = {
+    "lstm": LSTMController,
+    "gru": GRUController,
+    "mlp": MLPController,
+    "rlntm": RLNTMTapeController,
+    "rlntm_direct": RLNTMDirectAccessController,
+}
+
+__all__ = [
+    "CONTROLLERS",
+    "Context",
+    "Controller",
+    "GRUController",
+    "LSTMController",
+    "MLPController",
+    "RLNTMDirectAccessController",
+    "RLNTMTapeController",
+    "State",
+    "reset_state",
+]
