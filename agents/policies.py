@@ -106,13 +106,13 @@ class ObservationLayout:
     def feature_dim(self) -> int:
         return sum(self.feature_sizes)
 
-    def split(self, obs: torch.Tensor) -> tuple[torch.Tensor, Context]:
+    def split(self, obs: torch.Tensor, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, Context]:
         """Map integer observations (..., n_components) to one-hot features (..., feature_dim) and context."""
         obs = obs.long()
         parts = [
             F.one_hot(obs[..., i], n) for i, n in zip(self.feature_index, self.feature_sizes, strict=True)
         ]
-        features = torch.cat(parts, dim=-1).float()
+        features = torch.cat(parts, dim=-1).to(dtype)
         context: Context = {name: obs[..., i] for name, i in self.head_index.items()}
         if self.tape_index:
             context["tape"] = obs[..., list(self.tape_index)]
@@ -282,7 +282,7 @@ class ControllerPolicy(BasePolicy):
         """
         if bool(episode_starts.any()):
             state = reset_state(state, self.initial_state(obs.shape[0]), episode_starts)
-        features, context = self.layout.split(obs)
+        features, context = self.layout.split(obs, self.action_head.linear.weight.dtype)
         latent, state = self.controller.step(features, state, context)
         greedy = [deterministic] * len(self.action_dims)
         if greedy_components is not None and not deterministic:
@@ -296,7 +296,7 @@ class ControllerPolicy(BasePolicy):
         list, and `baseline` (T, B) when the offline baseline exists. Gradients flow through the whole
         sequence (BPTT).
         """
-        features, context = self.layout.split(obs)
+        features, context = self.layout.split(obs, self.action_head.linear.weight.dtype)
         starts = torch.zeros(obs.shape[:2], dtype=torch.bool, device=obs.device)
         starts[0] = True
         latent, _ = self.controller.sequence(features, starts, self.initial_state(obs.shape[1]), context)

@@ -1,0 +1,7 @@
+"""Variance-reduced REINFORCE (RL-NTM) as an SB3 algorithm, its hyperparameters and its loss."""
+
+from agents.reinforce.algorithm import Reinforce
+from agents.reinforce.config import ReinforceConfig
+from agents.reinforce.loss import EpisodeBatch, reinforce_loss, reward_to_go
+
+__all__ = ["EpisodeBatch", "Reinforce", "ReinforceConfig", "reinforce_loss", "reward_to_go"]

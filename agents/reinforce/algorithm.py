@@ -1,0 +1,283 @@
+"""`Reinforce`: an SB3 algorithm that trains recurrent controllers by backprop through whole episodes.
+
+Each iteration runs the VecEnv until `batch_episodes` episodes have finished (acting step by step with the
+recurrent state, without gradients), then replays those episodes from their first step through the policy in
+one batched pass (backprop through time over each whole episode) and takes one gradient step on
+`reinforce_loss`. Envs keep running across iterations: an episode still going when a batch is full goes into
+the next batch (its early steps were sampled by the previous parameters, one update old).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
+from stable_baselines3.common.utils import safe_mean
+from stable_baselines3.common.vec_env import VecEnv
+
+from agents.policies import ControllerPolicy, space_dims
+from agents.reinforce.config import ReinforceConfig
+from agents.reinforce.loss import EpisodeBatch, reinforce_loss
+
+SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
+
+_BASE_KWARGS = ("policy_kwargs", "stats_window_size", "tensorboard_log", "verbose", "seed", "device")
+
+
+def _env_attr(env: VecEnv, name: str) -> tuple[str, ...] | None:
+    """A tuple-of-names attribute of the (first) underlying env, or None when the env has none."""
+    try:
+        value = env.get_attr(name, indices=[0])[0]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return tuple(value) if value is not None else None
+
+
+class Reinforce(BaseAlgorithm):
+    """Variance-reduced REINFORCE (RL-NTM) for `ControllerPolicy`; hyperparameters in `ReinforceConfig`.
+
+    `Reinforce(policy, env, **hyperparams)`: `hyperparams` are `ReinforceConfig` fields (or `config=` a
+    whole `ReinforceConfig`) plus SB3's `policy_kwargs`, `stats_window_size`, `tensorboard_log`, `verbose`,
+    `seed` and `device` ("auto" picks CUDA when available).
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"ControllerPolicy": ControllerPolicy}
+    policy: ControllerPolicy
+
+    def __init__(
+        self,
+        policy: str | type[ControllerPolicy],
+        env: GymEnv | str | None,
+        config: ReinforceConfig | None = None,
+        _init_setup_model: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        base = {k: kwargs.pop(k) for k in _BASE_KWARGS if k in kwargs}
+        unknown = sorted(set(kwargs) - set(ReinforceConfig.field_names()))
+        if unknown:
+            raise TypeError(
+                f"Reinforce got unknown hyperparameters {unknown}; "
+                f"valid: {sorted(ReinforceConfig.field_names() + _BASE_KWARGS)}"
+            )
+        if config is not None and kwargs:
+            raise TypeError("pass either config= or individual hyperparameters, not both")
+        self.config = config if config is not None else ReinforceConfig(**kwargs)
+        super().__init__(
+            policy,
+            env,
+            learning_rate=self.config.learning_rate,
+            support_multi_env=True,
+            supported_action_spaces=(spaces.MultiDiscrete, spaces.Discrete),
+            **base,
+        )
+        self._online_baseline = np.zeros(0, dtype=np.float64)
+        if self.env is not None:
+            self._fill_policy_kwargs(self.env)
+        if _init_setup_model:
+            self._setup_model()
+
+    def _fill_policy_kwargs(self, env: VecEnv) -> None:
+        """Name the observation/action components from the env and ask for the baseline network if needed."""
+        for key, attr in (("observation_names", "observation_names"), ("action_names", "action_names")):
+            if key not in self.policy_kwargs:
+                names = _env_attr(env, attr)
+                if names is not None:
+                    self.policy_kwargs[key] = names
+        if self.config.baseline == "offline":
+            self.policy_kwargs.setdefault("offline_baseline", True)
+        if self.config.supervised_output and "output_symbol" not in self.policy_kwargs.get(
+            "action_names", ()
+        ):
+            raise ValueError(
+                "supervised_output needs the env's action_names with an output_symbol component "
+                "(or policy_kwargs['action_names'])"
+            )
+
+    def _setup_model(self) -> None:
+        self._setup_lr_schedule()
+        self.set_random_seed(self.seed)
+        self.policy = self.policy_class(  # type: ignore[assignment]
+            self.observation_space, self.action_space, self.lr_schedule, **self.policy_kwargs
+        )
+        if not isinstance(self.policy, ControllerPolicy):
+            raise TypeError(f"Reinforce needs a ControllerPolicy, got {type(self.policy).__name__}")
+        if self.config.baseline == "offline" and self.policy.baseline is None:
+            raise ValueError('baseline="offline" needs policy_kwargs offline_baseline=True')
+        self.policy = self.policy.to(self.device)
+        self._n_obs = len(space_dims(self.observation_space, "observation"))
+        self._n_actions = len(space_dims(self.action_space, "action"))
+        self._greedy: list[bool] | None = None
+        symbol = self.policy.action_index("output_symbol")
+        if self.config.greedy_output_symbol and symbol is not None:
+            self._greedy = [k == symbol for k in range(self._n_actions)]
+        self._state: tuple[torch.Tensor, ...] | None = None
+        self._partial: list[list[tuple[np.ndarray, np.ndarray, float, int]]] = []
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_state", "_partial"]
+
+    # ------------------------------------------------------------------ collection
+    def collect_episodes(self, env: VecEnv, callback: BaseCallback) -> list[list[tuple]] | None:
+        """Step `env` until `batch_episodes` episodes have finished; None when a callback stops training."""
+        assert self._last_obs is not None and self._last_episode_starts is not None
+        n_envs = env.num_envs
+        if self._state is None or len(self._partial) != n_envs:
+            self._state = self.policy.initial_state(n_envs)
+            self._partial = [[] for _ in range(n_envs)]
+            self._last_episode_starts = np.ones(n_envs, dtype=bool)
+        self.policy.set_training_mode(False)
+        finished: list[list[tuple]] = []
+        callback.on_rollout_start()
+        while len(finished) < self.config.batch_episodes:
+            obs = np.asarray(self._last_obs).reshape(n_envs, self._n_obs)
+            with torch.no_grad():
+                obs_t = torch.as_tensor(obs, device=self.device)
+                starts = torch.as_tensor(self._last_episode_starts, device=self.device)
+                actions_t, self._state = self.policy.step(
+                    obs_t, self._state, starts, greedy_components=self._greedy
+                )
+            actions = actions_t.cpu().numpy()
+            env_actions = actions[:, 0] if isinstance(self.action_space, spaces.Discrete) else actions
+            new_obs, rewards, dones, infos = env.step(env_actions)
+            self.num_timesteps += n_envs
+            self._update_info_buffer(infos, dones)
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return None
+            for i in range(n_envs):
+                target = infos[i].get("target_symbol", -1)
+                target = -1 if target is None else int(target)
+                self._partial[i].append((obs[i], actions[i], float(rewards[i]), target))
+                if dones[i]:
+                    finished.append(self._partial[i])
+                    self._partial[i] = []
+            self._last_obs = new_obs  # type: ignore[assignment]
+            self._last_episode_starts = dones
+        callback.update_locals(locals())
+        callback.on_rollout_end()
+        return finished
+
+    def _to_batch(self, episodes: list[list[tuple]]) -> EpisodeBatch:
+        """Pad episodes (lists of (obs, action, reward, target) steps) into a device `EpisodeBatch`."""
+        n, horizon = len(episodes), max(len(e) for e in episodes)
+        obs = np.zeros((horizon, n, self._n_obs), dtype=np.int64)
+        actions = np.zeros((horizon, n, self._n_actions), dtype=np.int64)
+        rewards = np.zeros((horizon, n), dtype=np.float32)
+        mask = np.zeros((horizon, n), dtype=bool)
+        targets = np.full((horizon, n), -1, dtype=np.int64)
+        for b, episode in enumerate(episodes):
+            steps = len(episode)
+            obs[:steps, b] = np.stack([s[0] for s in episode])
+            actions[:steps, b] = np.stack([s[1] for s in episode])
+            rewards[:steps, b] = [s[2] for s in episode]
+            targets[:steps, b] = [s[3] for s in episode]
+            mask[:steps, b] = True
+        arrays = (obs, actions, rewards, mask, targets)
+        return EpisodeBatch(*(torch.as_tensor(a) for a in arrays)).to(self.device)
+
+    # ------------------------------------------------------------------ training
+    def _online_baseline_tensor(self, horizon: int) -> torch.Tensor:
+        if self._online_baseline.shape[0] < horizon:
+            grown = np.zeros(horizon, dtype=np.float64)
+            grown[: self._online_baseline.shape[0]] = self._online_baseline
+            self._online_baseline = grown
+        return torch.as_tensor(self._online_baseline[:horizon], dtype=torch.float32, device=self.device)
+
+    def _update_online_baseline(self, returns: torch.Tensor, mask: torch.Tensor) -> None:
+        """Move b_t towards the batch mean of R_t:T at every time step t that some episode reached."""
+        counts = mask.sum(1).cpu().numpy()
+        means = (returns * mask).sum(1).cpu().numpy() / np.maximum(counts, 1)
+        decay = self.config.online_baseline_decay
+        seen = counts > 0
+        horizon = len(counts)
+        b = self._online_baseline[:horizon]
+        b[seen] = decay * b[seen] + (1.0 - decay) * means[seen]
+
+    def train(self, episodes: list[list[tuple]]) -> None:
+        """One gradient step on a batch of whole episodes."""
+        self.policy.set_training_mode(True)
+        self._update_learning_rate(self.policy.optimizer)
+        batch = self._to_batch(episodes)
+        online = (
+            self._online_baseline_tensor(batch.mask.shape[0]) if self.config.baseline == "online" else None
+        )
+        loss, stats = reinforce_loss(self.policy, batch, self.config, online_baseline=online)
+        self.policy.optimizer.zero_grad()
+        loss.backward()
+        if self.config.max_grad_norm > 0:
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), self.config.max_grad_norm)
+            self.logger.record("train/grad_norm", float(grad_norm))
+        self.policy.optimizer.step()
+        if self.config.baseline == "online":
+            self._update_online_baseline(stats["returns"], batch.mask.to(stats["returns"].dtype))
+        self._n_updates += 1
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        for key, value in stats.items():
+            if key != "returns":
+                self.logger.record(f"train/{key}", float(value))
+        self.logger.record("train/episode_length", float(batch.mask.sum(0).float().mean()))
+
+    def learn(
+        self: SelfReinforce,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 1,
+        tb_log_name: str = "Reinforce",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfReinforce:
+        total_timesteps, callback = self._setup_learn(
+            total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
+        )
+        if reset_num_timesteps:
+            self._state = None
+        callback.on_training_start(locals(), globals())
+        assert self.env is not None
+        iteration = 0
+        while self.num_timesteps < total_timesteps:
+            episodes = self.collect_episodes(self.env, callback)
+            if episodes is None:
+                break
+            iteration += 1
+            self._update_current_progress_remaining(self.num_timesteps, total_timesteps)
+            self.train(episodes)
+            if log_interval is not None and iteration % log_interval == 0:
+                self._dump_logs(iteration)
+        callback.on_training_end()
+        return self
+
+    def _dump_logs(self, iteration: int) -> None:
+        assert self.ep_info_buffer is not None
+        elapsed = max((time.time_ns() - self.start_time) / 1e9, sys.float_info.epsilon)
+        fps = int((self.num_timesteps - self._num_timesteps_at_start) / elapsed)
+        self.logger.record("time/iterations", iteration, exclude="tensorboard")
+        if len(self.ep_info_buffer) > 0:
+            self.logger.record("rollout/ep_rew_mean", safe_mean([ep["r"] for ep in self.ep_info_buffer]))
+            self.logger.record("rollout/ep_len_mean", safe_mean([ep["l"] for ep in self.ep_info_buffer]))
+        self.logger.record("time/fps", fps)
+        self.logger.record("time/time_elapsed", int(elapsed), exclude="tensorboard")
+        self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
+        self.logger.dump(step=self.num_timesteps)
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The `ReinforceConfig` fields as a plain dict (for logs and result tables)."""
+        return asdict(self.config)
+
+    def predict(  # type: ignore[override]
+        self,
+        observation: np.ndarray,
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """Actions and next recurrent state; pass the state back in, as with sb3-contrib's RecurrentPPO."""
+        return self.policy.predict(observation, state, episode_start, deterministic)

@@ -1,0 +1,58 @@
+"""Hyperparameters of `Reinforce`, one dataclass, one line each (CleanRL style)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+BASELINES = ("none", "online", "offline")
+
+
+@dataclass
+class ReinforceConfig:
+    """Variance-reduced REINFORCE with backprop through whole episodes (RL-NTM, Section 4)."""
+
+    learning_rate: float = 1e-3
+    """Adam step size (SB3 schedules accepted: a callable of the progress remaining)."""
+    batch_episodes: int = 16
+    """complete episodes per gradient update."""
+    gamma: float = 1.0
+    """discount of the return-to-go R_t:T (1.0: plain sums, as in RL-NTM)."""
+    baseline: str = "online"
+    """"none", "online" (per-time-step running mean of R_t:T) or "offline" (tape-reading baseline network)."""
+    online_baseline_decay: float = 0.9
+    """decay of the online baseline's exponential moving average per time step."""
+    baseline_coef: float = 1.0
+    """weight of the offline baseline's (R_t:T - b_t)^2 regression loss."""
+    normalize_advantage: bool = True
+    """standardise the advantages over the batch's valid steps."""
+    ent_coef: float = 0.01
+    """entropy bonus weight (mean entropy per step, summed over action components)."""
+    supervised_output: bool = False
+    """hybrid objective: train output_symbol by backprop on info["target_symbol"] at writes, not by RL."""
+    supervised_coef: float = 1.0
+    """weight of the supervised -log p(target symbol) loss."""
+    greedy_output_symbol: bool = False
+    """with supervised_output, write the argmax symbol during collection instead of a sampled one."""
+    max_grad_norm: float = 1.0
+    """global gradient-norm clip per update (<= 0 disables)."""
+
+    def __post_init__(self) -> None:
+        if not callable(self.learning_rate) and not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
+        if not isinstance(self.batch_episodes, int) or self.batch_episodes < 1:
+            raise ValueError(f"batch_episodes must be an int >= 1, got {self.batch_episodes!r}")
+        if not 0.0 < self.gamma <= 1.0:
+            raise ValueError(f"gamma must be in (0, 1], got {self.gamma!r}")
+        if self.baseline not in BASELINES:
+            raise ValueError(f"baseline must be one of {BASELINES}, got {self.baseline!r}")
+        if not 0.0 <= self.online_baseline_decay < 1.0:
+            raise ValueError(f"online_baseline_decay must be in [0, 1), got {self.online_baseline_decay!r}")
+        for name in ("baseline_coef", "ent_coef", "supervised_coef"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.greedy_output_symbol and not self.supervised_output:
+            raise ValueError("greedy_output_symbol needs supervised_output=True")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
