@@ -5,6 +5,8 @@ one import and one entry here. Every controller is built as `cls(input_dim=..., 
 """
 
 from agents.controllers.base import Context, Controller, State, reset_state
+from agents.controllers.dnc import DNC
+from agents.controllers.neural_gpu import NeuralGPUController
 from agents.controllers.recurrent import GRUController, LSTMController, MLPController
 from agents.controllers.tape import RLNTMDirectAccessController, RLNTMTapeController
 
@@ -14,15 +16,19 @@ CONTROLLERS: dict[str, type[Controller]] = {
     "mlp": MLPController,
     "rlntm": RLNTMTapeController,
     "rlntm_direct": RLNTMDirectAccessController,
+    "dnc": DNC,
+    "neural_gpu": NeuralGPUController,
 }
 
 __all__ = [
     "CONTROLLERS",
     "Context",
     "Controller",
+    "DNC",
     "GRUController",
     "LSTMController",
     "MLPController",
+    "NeuralGPUController",
     "RLNTMDirectAccessController",
     "RLNTMTapeController",
     "State",

@@ -1,0 +1,328 @@
+"""Differentiable Neural Computer (Graves et al. 2016) behind the shared `Controller` interface.
+
+An LSTM reads the step input and the previous read vectors and emits an interface vector of size
+W*R + 3W + 5R + 3 that drives one write head and R read heads over an N x W memory: content addressing,
+usage-based (sort) allocation, and a temporal link matrix with forward and backward reads. It follows
+deepmind/dnc (`access.py`, `addressing.py`), including the stop-gradient on write weights in the usage update.
+
+Why it is written this way:
+- Numerically safe: norms and logs carry epsilons inside (no infinite gradients at zero memory), the
+  allocation's exclusive cumulative product is taken in log space (no underflow-to-NaN at large N), the
+  interface is clipped like deepmind/dnc's controller output, and softmaxes use the stable torch kernels.
+- Fast: the O(N^2) link update and the forward/backward reads are one autograd function that works on row
+  blocks sized for the CPU cache (the whole matrix at once on GPU) and computes its gradient analytically,
+  instead of materialising a dozen (B, N, N) temporaries as a plain autograd graph does. The allocation sorts
+  once and scatters back (no second sort to invert the permutation).
+- Optional sparse link (`link_k`, Rae et al. 2016): each row keeps only its K largest entries, and the
+  write/precedence weights are cut to their top K, so the link costs O(N K) instead of O(N^2).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from agents.controllers.base import Context, Controller, State
+
+_EPS = 1e-6
+
+
+def _oneplus(x: torch.Tensor) -> torch.Tensor:
+    """1 + softplus: the key strengths are at least 1."""
+    return 1.0 + F.softplus(x)
+
+
+def content_weights(memory: torch.Tensor, keys: torch.Tensor, strengths: torch.Tensor) -> torch.Tensor:
+    """Softmax over rows of strength * cosine(key, row): memory (B, N, W), keys (B, H, W) -> (B, H, N)."""
+    dot = torch.bmm(keys, memory.transpose(1, 2))
+    key_norm = torch.sqrt(keys.pow(2).sum(-1) + _EPS)
+    mem_norm = torch.sqrt(memory.pow(2).sum(-1) + _EPS)
+    similarity = dot / (key_norm.unsqueeze(-1) * mem_norm.unsqueeze(1))
+    return torch.softmax(strengths.unsqueeze(-1) * similarity, dim=-1)
+
+
+def allocation_weights(usage: torch.Tensor) -> torch.Tensor:
+    """Allocation a[phi_j] = (1 - u[phi_j]) prod_{i<j} u[phi_i] over the usage sort order phi; (B, N).
+
+    One stable sort, the exclusive cumulative product in log space (usage is kept >= eps, so the log is finite
+    and a product that underflows gives 0, never NaN), and a scatter back through the sort indices.
+    """
+    usage = _EPS + (1 - _EPS) * usage
+    sorted_usage, order = torch.sort(usage, dim=1, stable=True)
+    log_usage = torch.log(sorted_usage)
+    exclusive = torch.cat([torch.zeros_like(log_usage[:, :1]), torch.cumsum(log_usage, dim=1)[:, :-1]], dim=1)
+    sorted_alloc = (1 - sorted_usage) * torch.exp(exclusive)
+    return torch.zeros_like(usage).scatter(1, order, sorted_alloc)
+
+
+def _block_rows(batch: int, n: int, element_size: int, device: torch.device, block_bytes: int) -> int:
+    """Rows of the link matrix processed at once: all of them on GPU, a cache-sized block on CPU."""
+    if device.type != "cpu" or block_bytes <= 0:
+        return n
+    return max(1, min(n, block_bytes // max(1, batch * n * element_size)))
+
+
+class _DenseLinkStep(torch.autograd.Function):
+    """L = (1 - w_i - w_j) L_prev + w_i p_j (zero diagonal); f = L r, b = L^T r, with an analytic backward.
+
+    Shapes: link (B, N, N), write (B, N), precedence (B, N), reads_t (B, N, R) (the previous read weights,
+    transposed). Returns (link, forward_t, backward_t) with forward_t, backward_t of shape (B, N, R).
+    """
+
+    @staticmethod
+    def forward(ctx, link, write, precedence, reads_t, block_bytes: int):  # type: ignore[override]
+        batch, n, _ = link.shape
+        rows = _block_rows(batch, n, link.element_size(), link.device, block_bytes)
+        new_link = torch.empty_like(link)
+        fwd = torch.empty_like(reads_t)
+        bwd = torch.zeros_like(reads_t)
+        w_col = write.unsqueeze(1)
+        p_col = precedence.unsqueeze(1)
+        for a in range(0, n, rows):
+            c = min(n, a + rows)
+            old = link[:, a:c]
+            out = new_link[:, a:c]
+            w_row = write[:, a:c].unsqueeze(2)
+            torch.mul(old, 1 - w_row, out=out)
+            out.addcmul_(old, w_col, value=-1)
+            out.addcmul_(w_row, p_col)
+            out.diagonal(offset=a, dim1=1, dim2=2).zero_()
+            fwd[:, a:c] = torch.bmm(out, reads_t)
+            bwd.baddbmm_(out.transpose(1, 2), reads_t[:, a:c])
+        ctx.block_bytes = block_bytes
+        ctx.save_for_backward(link, new_link, write, precedence, reads_t)
+        return new_link, fwd, bwd
+
+    @staticmethod
+    def backward(ctx, g_link, g_fwd, g_bwd):  # type: ignore[override]
+        link, new_link, write, precedence, reads_t = ctx.saved_tensors
+        batch, n, _ = link.shape
+        rows = _block_rows(batch, n, link.element_size(), link.device, ctx.block_bytes)
+        if g_fwd is None:
+            g_fwd = torch.zeros_like(reads_t)
+        if g_bwd is None:
+            g_bwd = torch.zeros_like(reads_t)
+        d_link = torch.empty_like(link)
+        d_write = torch.zeros_like(write)
+        d_prec = torch.zeros_like(precedence)
+        d_reads = torch.zeros_like(reads_t)
+        w_col = write.unsqueeze(1)
+        p_vec = precedence.unsqueeze(2)
+        g_bwd_t = g_bwd.transpose(1, 2)
+        reads_tt = reads_t.transpose(1, 2)
+        for a in range(0, n, rows):
+            c = min(n, a + rows)
+            new = new_link[:, a:c]
+            # Gradient reaching the (pre-mask) new link block: from the next step and from both reads.
+            if g_link is None:
+                grad = torch.bmm(g_fwd[:, a:c], reads_tt)
+            else:
+                grad = torch.baddbmm(g_link[:, a:c], g_fwd[:, a:c], reads_tt)
+            grad.baddbmm_(reads_t[:, a:c], g_bwd_t)
+            grad.diagonal(offset=a, dim1=1, dim2=2).zero_()
+            d_reads.baddbmm_(new.transpose(1, 2), g_fwd[:, a:c])
+            d_reads[:, a:c] += torch.bmm(new, g_bwd)
+            w_row = write[:, a:c]
+            d_prec.unsqueeze(2).baddbmm_(grad.transpose(1, 2), w_row.unsqueeze(2))
+            prod = grad * link[:, a:c]
+            d_write[:, a:c] += torch.bmm(grad, p_vec).squeeze(2) - prod.sum(2)
+            d_write -= prod.sum(1)
+            out = d_link[:, a:c]
+            torch.mul(grad, 1 - w_row.unsqueeze(2), out=out)
+            out.addcmul_(grad, w_col, value=-1)
+        return d_link, d_write, d_prec, d_reads, None
+
+
+def dense_link_step(
+    link: torch.Tensor, write: torch.Tensor, precedence: torch.Tensor, reads: torch.Tensor, block_bytes: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Link update and directional reads: reads (B, R, N) -> (link, forward (B, R, N), backward (B, R, N))."""
+    new_link, fwd_t, bwd_t = _DenseLinkStep.apply(link, write, precedence, reads.transpose(1, 2), block_bytes)
+    return new_link, fwd_t.transpose(1, 2), bwd_t.transpose(1, 2)
+
+
+def _top_k_sparse(weights: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The k largest entries of (B, N) weights as (values, indices), each (B, k)."""
+    return torch.topk(weights, k, dim=1, sorted=False)
+
+
+def sparse_link_step(
+    values: torch.Tensor,
+    index: torch.Tensor,
+    write: torch.Tensor,
+    precedence: torch.Tensor,
+    reads: torch.Tensor,
+    k: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Sparse link (Rae et al. 2016): rows keep K (value, column) entries; write and precedence cut to top K.
+
+    values, index: (B, N, K); write, precedence: (B, N); reads: (B, R, N). Returns the new (values, index)
+    and the forward and backward read weights (B, R, N). Cost O(N K (K + R)) per step.
+    """
+    batch, n, _ = values.shape
+    w_val, w_idx = _top_k_sparse(write, k)
+    p_val, p_idx = _top_k_sparse(precedence, k)
+    w_sparse = torch.zeros_like(write).scatter(1, w_idx, w_val)
+    w_row = w_sparse.unsqueeze(2)  # (B, N, 1)
+    w_at_cols = torch.gather(w_sparse, 1, index.reshape(batch, -1)).view_as(values)
+    kept = values * (1 - w_row - w_at_cols)
+    # New entries w_i p_j for the top-k precedence columns; merge with existing entries of the same column.
+    new_vals = w_row * p_val.unsqueeze(1)  # (B, N, K)
+    new_idx = p_idx.unsqueeze(1).expand(batch, n, k)
+    same = index.unsqueeze(3) == new_idx.unsqueeze(2)  # (B, N, K_old, K_new)
+    same = same & (same.cumsum(2) == 1)  # merge into the first matching old entry only
+    kept = kept + (same.to(values.dtype) * new_vals.unsqueeze(2)).sum(3)
+    new_vals = new_vals * (~same.any(2)).to(values.dtype)
+    cand_vals = torch.cat([kept, new_vals], dim=2)
+    cand_idx = torch.cat([index, new_idx], dim=2)
+    rows = torch.arange(n, device=values.device).view(1, n, 1)
+    cand_vals = cand_vals * (cand_idx != rows).to(values.dtype)
+    _, pos = torch.topk(cand_vals.abs(), k, dim=2)
+    new_values = torch.gather(cand_vals, 2, pos)
+    new_index = torch.gather(cand_idx, 2, pos)
+    # f_i = sum_k L[i, idx_ik] r[idx_ik]; b_j = sum_i L_ij r_i (scatter-add into the columns).
+    heads = reads.shape[1]
+    flat_idx = new_index.reshape(batch, 1, n * k).expand(batch, heads, n * k)
+    gathered = torch.gather(reads, 2, flat_idx).view(batch, heads, n, k)
+    fwd = (gathered * new_values.unsqueeze(1)).sum(3)
+    contrib = (new_values.unsqueeze(1) * reads.unsqueeze(3)).reshape(batch, heads, n * k)
+    bwd = torch.zeros_like(reads).scatter_add(2, flat_idx, contrib)
+    return new_values, new_index, fwd, bwd
+
+
+class DNC(Controller):
+    """DNC with an LSTM controller; output features are [controller hidden, read vectors] (hidden + R*W).
+
+    Args:
+        input_dim: size of the per-step input features.
+        hidden_size: LSTM units.
+        memory_size: memory rows N.
+        word_size: memory word size W.
+        read_heads: read heads R (one write head, as in the paper's experiments).
+        clip_value: clip the interface vector to [-clip_value, clip_value] (deepmind/dnc: 20); 0: off.
+        link_k: 0 for the exact dense link matrix; K > 0 for the sparse link keeping K entries per row.
+        block_bytes: CPU cache block of the dense link (bytes of a row block over the batch); 0: none.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_size: int = 64,
+        memory_size: int = 16,
+        word_size: int = 16,
+        read_heads: int = 4,
+        clip_value: float = 20.0,
+        link_k: int = 0,
+        block_bytes: int = 1 << 20,
+    ) -> None:
+        super().__init__()
+        for name, value in (
+            ("input_dim", input_dim),
+            ("hidden_size", hidden_size),
+            ("memory_size", memory_size),
+            ("word_size", word_size),
+            ("read_heads", read_heads),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"DNC: {name} must be a positive int, got {value!r}")
+        if not isinstance(link_k, int) or link_k < 0 or link_k > memory_size:
+            raise ValueError(f"DNC: link_k must be an int in [0, memory_size={memory_size}], got {link_k!r}")
+        if not math.isfinite(clip_value) or clip_value < 0:
+            raise ValueError(f"DNC: clip_value must be finite and >= 0, got {clip_value!r}")
+        if not isinstance(block_bytes, int) or block_bytes < 0:
+            raise ValueError(f"DNC: block_bytes must be an int >= 0, got {block_bytes!r}")
+        self.input_dim = input_dim
+        self.hidden_size = hidden_size
+        self.memory_size = memory_size
+        self.word_size = word_size
+        self.read_heads = read_heads
+        self.clip_value = clip_value
+        self.link_k = link_k
+        self.block_bytes = block_bytes
+        self.interface_size = word_size * read_heads + 3 * word_size + 5 * read_heads + 3
+        self.output_dim = hidden_size + read_heads * word_size
+        self.lstm = nn.LSTMCell(input_dim + read_heads * word_size, hidden_size)
+        self.interface = nn.Linear(hidden_size, self.interface_size)
+
+    def initial_state(self, batch_size: int, device: torch.device | str = "cpu") -> State:
+        """Zero LSTM state, memory, usage, link, precedence, read/write weights and read vectors."""
+        n, w, r = self.memory_size, self.word_size, self.read_heads
+        dtype = self.interface.weight.dtype
+
+        def z(*shape: int, dt: torch.dtype = dtype) -> torch.Tensor:
+            return torch.zeros(batch_size, *shape, device=device, dtype=dt)
+
+        link: tuple[torch.Tensor, ...]
+        if self.link_k:
+            cols = torch.arange(self.link_k, device=device).expand(batch_size, n, self.link_k).contiguous()
+            link = (z(n, self.link_k), cols)
+        else:
+            link = (z(n, n),)
+        return (z(self.hidden_size), z(self.hidden_size), z(n, w), z(n), *link, z(n), z(r, n), z(n), z(r * w))
+
+    def _split(self, xi: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Cut the interface vector into the named, squashed parameters of the memory access."""
+        w, r = self.word_size, self.read_heads
+        sizes = [r * w, r, w, 1, w, w, r, 1, 1, 3 * r]
+        parts = torch.split(xi, sizes, dim=1)
+        b = xi.shape[0]
+        return {
+            "read_keys": parts[0].view(b, r, w),
+            "read_strengths": _oneplus(parts[1]),
+            "write_key": parts[2].view(b, 1, w),
+            "write_strength": _oneplus(parts[3]),
+            "erase": torch.sigmoid(parts[4]),
+            "write_vector": parts[5],
+            "free_gates": torch.sigmoid(parts[6]),
+            "allocation_gate": torch.sigmoid(parts[7]),
+            "write_gate": torch.sigmoid(parts[8]),
+            "read_modes": torch.softmax(parts[9].view(b, r, 3), dim=-1),
+        }
+
+    def step(
+        self, x: torch.Tensor, state: State, context: Context | None = None
+    ) -> tuple[torch.Tensor, State]:
+        """One DNC step: controller, write (usage, allocation, content), link update, reads."""
+        if x.dim() != 2 or x.shape[1] != self.input_dim:
+            raise ValueError(f"DNC.step: x must be (batch, {self.input_dim}), got {tuple(x.shape)}")
+        if self.link_k:
+            h, c, memory, usage, link_v, link_i, precedence, read_w, write_w, reads = state
+        else:
+            h, c, memory, usage, link, precedence, read_w, write_w, reads = state
+        h, c = self.lstm(torch.cat([x, reads], dim=1), (h, c))
+        xi = self.interface(h)
+        if self.clip_value:
+            xi = xi.clamp(-self.clip_value, self.clip_value)
+        p = self._split(xi)
+        # Usage: previous write raises it (no gradient through the write weights), free gates lower it.
+        prev_w = write_w.detach()
+        usage = usage + (1 - usage) * prev_w
+        usage = usage * torch.prod(1 - p["free_gates"].unsqueeze(2) * read_w, dim=1)
+        # Write weights: allocation vs content, gated.
+        alloc = allocation_weights(usage)
+        content_w = content_weights(memory, p["write_key"], p["write_strength"]).squeeze(1)
+        ga, gw = p["allocation_gate"], p["write_gate"]
+        write_w = gw * (ga * alloc + (1 - ga) * content_w)
+        memory = memory * (1 - write_w.unsqueeze(2) * p["erase"].unsqueeze(1)) + write_w.unsqueeze(2) * p[
+            "write_vector"
+        ].unsqueeze(1)
+        # Temporal links from the previous precedence, then the new precedence.
+        if self.link_k:
+            link_v, link_i, fwd, bwd = sparse_link_step(
+                link_v, link_i, write_w, precedence, read_w, self.link_k
+            )
+            link_state: tuple[torch.Tensor, ...] = (link_v, link_i)
+        else:
+            link, fwd, bwd = dense_link_step(link, write_w, precedence, read_w, self.block_bytes)
+            link_state = (link,)
+        precedence = (1 - write_w.sum(1, keepdim=True)) * precedence + write_w
+        # Reads: backward, forward and content modes mixed per head.
+        content_r = content_weights(memory, p["read_keys"], p["read_strengths"])
+        modes = p["read_modes"]
+        read_w = modes[..., 0:1] * bwd + modes[..., 1:2] * fwd + modes[..., 2:3] * content_r
+        read_vectors = torch.bmm(read_w, memory).reshape(x.shape[0], -1)
+        out = torch.cat([h, read_vectors], dim=1)
+        return out, (h, c, memory, usage, *link_state, precedence, read_w, write_w, read_vectors)
