@@ -1,0 +1,105 @@
+"""`MemTapeEnv`: one environment, a view of the batched `TapeMachine` with a batch of one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from memtape_env.machine import TapeMachine, build_machine
+from memtape_env.render import render_ansi, render_rgb
+from memtape_env.validation import check_actions
+
+RENDER_MODES = ("ansi", "rgb_array")
+
+
+class MemTapeEnv(gym.Env[np.ndarray, np.ndarray]):
+    """
+    ## Description
+    An algorithmic memory task in the style of the RL-NTM paper ("Reinforcement Learning Neural Turing Machines",
+    Zaremba & Sutskever 2015). The agent moves a head over an input tape (or grid), optionally reads and writes a
+    memory tape, and writes symbols to an output tape; the target output is a fixed function of the input (copy,
+    reverse, add, ...). The task is chosen by `task` (see `memtape_env.tasks.TASKS`); ids `memtape/<Task>-v0`.
+
+    ## Action Space
+    `MultiDiscrete`, components (each only when the task has that interface), named by `action_names`:
+    `input_move` (1-D: left, stay, right; classic tasks: left, right; grids: left, right, up, down[, stay];
+    ForwardReverse: stay, right), `memory_move` (left, stay, right), `memory_write` (0 keep, k + 1 write symbol k),
+    `output_write` (0 nothing, 1 write and advance), `output_symbol`.
+
+    ## Observation Space
+    `MultiDiscrete`, named by `observation_names`: `input_symbol` (blank = last index, also read off the tape),
+    `memory_symbol` with a memory tape; optional `prev_<action>` components (`observe_prev_action`; last index =
+    no action yet), `input_head`/`input_row`/`memory_head`/`output_head` positions (`observe_heads`), and the whole
+    input tape `tape[i]` padded with blank to `observe_tape` cells.
+
+    ## Rewards
+    +1 for a correct output symbol, -0.5 for a wrong one, -1 when the internal step limit runs out, 0 otherwise
+    (the classic Gym scheme). After every output write `info["target_symbol"]` is the correct symbol for that
+    position, so that an agent may train its output content by backprop.
+
+    ## Episode End
+    Terminates when the whole target is written or a wrong symbol is written; truncates when the internal step
+    limit (classic tasks: input width + target length + 4; addition: 2 * input width + 4; others: 2 * (input width
+    + target length) + 4) is exceeded, or at `max_episode_steps` of the registration.
+
+    ## Arguments
+    `task`; `curriculum` ("classic" gym promotion, "rlntm" mixture, "none" with `length=L` or `(lo, hi)`);
+    `max_length` (curriculum cap); `memory` (add a memory tape to any task); `memory_size`;
+    `observe_prev_action`; `observe_heads`; `observe_tape` (width); `render_mode` ("ansi" or "rgb_array").
+    """
+
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}
+
+    def __init__(self, task: str = "Copy", render_mode: str | None = None, **kwargs: Any) -> None:
+        if render_mode is not None and render_mode not in RENDER_MODES:
+            raise ValueError(f"render_mode must be one of {RENDER_MODES} or None, got {render_mode!r}")
+        self.render_mode = render_mode
+        self.machine: TapeMachine = build_machine(task, 1, **kwargs)
+        lay = self.machine.layout
+        self.action_names = lay.action_names
+        self.observation_names = lay.observation_names
+        self.action_space = spaces.MultiDiscrete(lay.action_nvec)
+        self.observation_space = spaces.MultiDiscrete(lay.observation_nvec)
+        self._idx0 = np.zeros(1, dtype=np.int64)
+        self._has_reset = False
+
+    @property
+    def task(self):
+        """The task this env plays (`memtape_env.tasks.Task`)."""
+        return self.machine.task
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if options:
+            raise ValueError(f"MemTapeEnv.reset takes no options, got {sorted(options)}")
+        super().reset(seed=seed)
+        m = self.machine
+        if seed is not None or not self._has_reset:
+            m.streams.use(0, self.np_random)
+        self._has_reset = True
+        m.reset(self._idx0)
+        return m.observe()[0], self._info()
+
+    def step(self, action):
+        m = self.machine
+        if not self._has_reset:
+            raise RuntimeError("call reset() before step()")
+        if m.done[0]:
+            raise RuntimeError("the episode has ended (terminated or truncated); call reset() before step()")
+        a = check_actions(action, m.layout.action_nvec, m.layout.action_names, None)
+        reward, terminated, truncated, target_symbol = m.step(a[None])
+        info = {"target_symbol": int(target_symbol[0])} if target_symbol[0] >= 0 else {}
+        return m.observe()[0], float(reward[0]), bool(terminated[0]), bool(truncated[0]), info
+
+    def _info(self) -> dict[str, Any]:
+        return {}
+
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
+            return None
+        if not self._has_reset:
+            raise RuntimeError("call reset() before render()")
+        return render_ansi(self.machine, 0) if self.render_mode == "ansi" else render_rgb(self.machine, 0)

@@ -1,0 +1,278 @@
+"""The batched tape machine: the one implementation of the environments' dynamics.
+
+`TapeMachine` holds n environments as numpy arrays over a leading batch axis: input tape or grid, memory tape,
+output position, step counters, rewards. `MemTapeEnv` (n = 1), `MemTapeVectorEnv` and the SB3 `MemTapeVecEnv` are
+views of it. Rewards follow the classic Gym scheme: +1 per correct symbol, -0.5 for a wrong one (terminates), -1
+when the internal step limit runs out (truncates), 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from memtape_env.curriculum import N_UNIFORM, Curriculum
+from memtape_env.layout import Layout, make_layout
+from memtape_env.streams import UniformStreams
+from memtape_env.tasks import Task
+from memtape_env.tasks.base import MOVE_DELTAS
+
+SYMBOL = np.int16
+
+
+class TapeMachine:
+    """n environments of one task, stepped together."""
+
+    def __init__(
+        self,
+        task: Task,
+        num_envs: int,
+        curriculum: Curriculum,
+        *,
+        memory: bool,
+        memory_size: int | None,
+        observe_prev_action: bool,
+        observe_heads: bool,
+        observe_tape: int | None,
+        max_episode_steps: int | None,
+    ) -> None:
+        self.task = task
+        self.n = num_envs
+        self.curriculum = curriculum
+        self.memory = memory
+        self.max_episode_steps = max_episode_steps
+        max_len = curriculum.max_length
+        # Uniforms an input of each length draws: a stream's use depends on its own lengths only.
+        self.n_uniform = np.array([task.n_uniform(max(k, task.curriculum.min_length)) for k in range(max_len + 1)],
+                                  dtype=np.int64)
+        self.max_width = _width_bound(task, max_len)
+        if memory_size is None:
+            memory_size = self.max_width + 2
+        if memory_size < 1:
+            raise ValueError(f"memory_size must be positive, got {memory_size}")
+        self.memory_size = memory_size
+        if observe_tape is not None and observe_tape < 1:
+            raise ValueError(f"observe_tape must be a positive tape width or None, got {observe_tape}")
+        self.observe_tape = observe_tape
+        self.layout: Layout = make_layout(task, memory, memory_size, self.max_width, observe_prev_action,
+                                          observe_heads, observe_tape)
+        lay = self.layout
+        self._a_move = lay.action_index("input_move")
+        self._a_mmove = lay.action_index("memory_move")
+        self._a_mwrite = lay.action_index("memory_write")
+        self._a_write = lay.action_index("output_write")
+        self._a_symbol = lay.action_index("output_symbol")
+        self._dx = np.array([MOVE_DELTAS[m][0] for m in task.input_moves], dtype=np.int64)
+        self._dy = np.array([MOVE_DELTAS[m][1] for m in task.input_moves], dtype=np.int64)
+        self._observe_prev = observe_prev_action
+        self._observe_heads = observe_heads
+        self._none_action = lay.action_nvec  # "no action yet" in the prev_* observation
+
+        block = 1 << max(12 if num_envs <= 4096 else 10, int(2 * (N_UNIFORM + self.n_uniform[-1]) - 1).bit_length())
+        self.streams = UniformStreams(num_envs, block)
+        n = num_envs
+        self._rows = np.arange(n)
+        self.width = 1
+        self.input = np.full((n, task.rows, 1), task.blank, dtype=SYMBOL)
+        self.input_len = np.zeros(n, dtype=np.int64)
+        self.target = np.full((n, 1), -1, dtype=SYMBOL)
+        self.target_len = np.zeros(n, dtype=np.int64)
+        self.length = np.zeros(n, dtype=np.int64)
+        self.mem = np.full((n, memory_size if memory else 0), task.memory_base, dtype=SYMBOL)
+        self.in_x = np.zeros(n, dtype=np.int64)
+        self.in_y = np.zeros(n, dtype=np.int64)
+        self.mem_x = np.zeros(n, dtype=np.int64)
+        self.out_pos = np.zeros(n, dtype=np.int64)
+        self.t = np.zeros(n, dtype=np.int64)
+        self.limit = np.zeros(n, dtype=np.int64)
+        self.ep_return = np.zeros(n, dtype=np.float64)
+        self.correct = np.zeros(n, dtype=np.int64)
+        self.prev_action = np.tile(self._none_action, (n, 1))
+        self.last_reward = np.zeros(n, dtype=np.float64)
+        self.started = np.zeros(n, dtype=bool)
+        self.done = np.ones(n, dtype=bool)
+
+    # ---- episodes -------------------------------------------------------------------------------------------
+
+    def reset(self, idx: np.ndarray) -> None:
+        """Start new episodes in environments `idx`; an episode still running there is recorded first."""
+        running = idx[self.started[idx] & ~self.done[idx]]
+        if len(running):
+            self._record(running)
+        self.started[idx] = True
+        lengths = self.curriculum.lengths(self.streams.take(idx, N_UNIFORM))
+        inputs, targets = self.task.build(self.streams.take(idx, self.n_uniform[lengths]), lengths)
+        self._ensure_width(inputs.shape[2], targets.shape[1])
+        self.input[idx] = self.task.blank
+        self.input[idx, :, : inputs.shape[2]] = inputs
+        self.target[idx] = -1
+        self.target[idx, : targets.shape[1]] = targets
+        self.input_len[idx] = (inputs[:, 0, :] != self.task.blank).sum(axis=1)
+        self.target_len[idx] = (targets >= 0).sum(axis=1)
+        self.length[idx] = lengths
+        self.limit[idx] = self.task.limit(self.input_len[idx], self.target_len[idx])
+        if self.memory:
+            self.mem[idx] = self.task.memory_base
+        for arr in (self.in_x, self.in_y, self.mem_x, self.out_pos, self.t, self.correct):
+            arr[idx] = 0
+        self.ep_return[idx] = 0.0
+        self.last_reward[idx] = 0.0
+        self.prev_action[idx] = self._none_action
+        self.done[idx] = False
+
+    def _ensure_width(self, width: int, twidth: int) -> None:
+        if self.observe_tape is not None and width > self.observe_tape:
+            raise ValueError(
+                f"an input of width {width} does not fit observe_tape={self.observe_tape}; raise observe_tape"
+            )
+        if width > self.width:
+            grown = np.full((self.n, self.task.rows, width), self.task.blank, dtype=SYMBOL)
+            grown[:, :, : self.width] = self.input
+            self.input, self.width = grown, width
+        if twidth > self.target.shape[1]:
+            grown = np.full((self.n, twidth), -1, dtype=SYMBOL)
+            grown[:, : self.target.shape[1]] = self.target
+            self.target = grown
+
+    def _record(self, idx: np.ndarray) -> None:
+        self.curriculum.record(self.ep_return[idx], self.correct[idx], self.target_len[idx])
+
+    # ---- dynamics -------------------------------------------------------------------------------------------
+
+    def step(self, actions: np.ndarray, active: np.ndarray | None = None):
+        """Apply one (n, n_actions) batch of valid actions to every environment.
+
+        Returns (reward, terminated, truncated, target_symbol); target_symbol is -1 where nothing was written.
+        Environments outside `active` (autoresetting ones) are stepped too but never reach the curriculum.
+        """
+        rows = self._rows
+        self.t += 1
+        write = actions[:, self._a_write] == 1
+        pos = np.minimum(self.out_pos, self.target.shape[1] - 1)
+        expected = self.target[rows, pos].astype(np.int64)
+        target_symbol = np.where(write, expected, -1)
+        correct = write & (actions[:, self._a_symbol] == expected)
+        wrong = write & ~correct
+        reward = correct - 0.5 * wrong
+        self.out_pos += write
+        self.correct += correct
+        terminated = wrong | (self.out_pos >= self.target_len)
+        if self.memory:
+            w = actions[:, self._a_mwrite]
+            m = w > 0
+            if m.any():
+                self.mem[rows[m], self.mem_x[m]] = w[m] - 1
+            np.clip(self.mem_x + actions[:, self._a_mmove] - 1, 0, self.memory_size - 1, out=self.mem_x)
+        move = actions[:, self._a_move]
+        self.in_x += self._dx[move]
+        if self.task.rows > 1:
+            self.in_y += self._dy[move]
+        over = self.t > self.limit
+        reward[over] = -1.0
+        truncated = over & ~terminated
+        if self.max_episode_steps is not None:
+            truncated |= self.t >= self.max_episode_steps  # as gymnasium's TimeLimit does
+        self.ep_return += reward
+        self.last_reward = reward.copy()  # reset() edits it in place; the caller keeps `reward`
+        if self._observe_prev:
+            self.prev_action = actions.copy()
+        done = terminated | truncated
+        self.done = done
+        finished = done if active is None else done & active
+        if finished.any():
+            self._record(np.flatnonzero(finished))
+        return reward, terminated, truncated, target_symbol
+
+    # ---- observations ---------------------------------------------------------------------------------------
+
+    def observe(self) -> np.ndarray:
+        """The (n, n_observations) int64 observation of every environment."""
+        n, rows, width = self.n, self.task.rows, self.width
+        obs = np.empty((n, len(self.layout.observation_names)), dtype=np.int64)
+        x, y = self.in_x, self.in_y
+        inside = (x >= 0) & (x < width)
+        if rows > 1:
+            inside &= (y >= 0) & (y < rows)
+        flat = np.where(inside, y * width + x, 0)
+        sym = self.input.reshape(n, rows * width)[self._rows, flat]
+        obs[:, 0] = np.where(inside, sym, self.task.blank)
+        col = 1
+        if self.memory:
+            obs[:, col] = self.mem[self._rows, self.mem_x]
+            col += 1
+        if self._observe_prev:
+            k = self.prev_action.shape[1]
+            obs[:, col : col + k] = self.prev_action
+            col += k
+        if self._observe_heads:
+            obs[:, col] = np.clip(x, -1, self.max_width) + 1
+            col += 1
+            if rows > 1:
+                obs[:, col] = np.clip(y, -1, rows) + 1
+                col += 1
+            if self.memory:
+                obs[:, col] = self.mem_x
+                col += 1
+            obs[:, col] = np.minimum(self.out_pos, self.max_width) + 1
+            col += 1
+        if self.observe_tape is not None:
+            w = self.observe_tape
+            full = np.full((n, rows, w), self.task.blank, dtype=np.int64)
+            full[:, :, : min(w, width)] = self.input[:, :, :w]
+            obs[:, col:] = full.reshape(n, rows * w)
+        return obs
+
+
+def _width_bound(task: Task, length: int) -> int:
+    """An upper bound on input widths at `length` (for head observations): the widest of a few samples."""
+    rng = np.random.default_rng(0)
+    inputs, _ = task.generate(rng, 16, max(length, task.curriculum.min_length))
+    extremes = [task.build(np.full((1, task.n_uniform(length)), v), np.array([length]))[0] for v in (0.0, 0.999)]
+    return max(inputs.shape[2], *(e.shape[2] for e in extremes))
+
+
+def build_machine(
+    task: str,
+    num_envs: int,
+    *,
+    curriculum: str | None = None,
+    length: int | tuple[int, int] | None = None,
+    max_length: int | None = None,
+    memory: bool | None = None,
+    memory_size: int | None = None,
+    observe_prev_action: bool = False,
+    observe_heads: bool = False,
+    observe_tape: int | None = None,
+    max_episode_steps: int | None = None,
+) -> TapeMachine:
+    """Check the constructor arguments shared by every view and build the machine."""
+    from memtape_env.curriculum import make_curriculum
+    from memtape_env.tasks import get_task
+    from memtape_env.validation import check_flag
+
+    if not isinstance(task, str):
+        raise TypeError(f"task must be a task name such as 'Copy', got {task!r}")
+    spec = get_task(task)
+    if not isinstance(num_envs, int | np.integer) or num_envs < 1:
+        raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+    has_memory = spec.has_memory if memory is None else check_flag("memory", memory)
+    if spec.has_memory and not has_memory:
+        raise ValueError(f"{task} needs its memory tape; memory=False is not allowed")
+    for name, value in (("observe_prev_action", observe_prev_action), ("observe_heads", observe_heads)):
+        check_flag(name, value)
+    for name, value in (("memory_size", memory_size), ("observe_tape", observe_tape), ("max_length", max_length),
+                        ("max_episode_steps", max_episode_steps)):
+        if value is not None and (not isinstance(value, int | np.integer) or isinstance(value, bool)):
+            raise TypeError(f"{name} must be an integer or None, got {value!r}")
+    if max_episode_steps is not None and max_episode_steps < 1:
+        raise ValueError(f"max_episode_steps must be positive, got {max_episode_steps}")
+    return TapeMachine(
+        spec,
+        int(num_envs),
+        make_curriculum(spec, curriculum, length, max_length),
+        memory=has_memory,
+        memory_size=memory_size,
+        observe_prev_action=observe_prev_action,
+        observe_heads=observe_heads,
+        observe_tape=observe_tape,
+        max_episode_steps=max_episode_steps,
+    )
