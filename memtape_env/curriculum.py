@@ -39,7 +39,8 @@ class Curriculum(abc.ABC):
         """Episode lengths for rows of uniforms u (n, N_UNIFORM)."""
 
     def record(self, returns: np.ndarray, correct: np.ndarray, target_lens: np.ndarray) -> None:
-        """Learn from finished episodes, given in environment order."""
+        """Learn from finished episodes, given in environment order (fixed lengths learn nothing)."""
+        return None
 
     @property
     @abc.abstractmethod

@@ -1,4 +1,5 @@
-"""NTM/DNC tasks (Graves et al. 2014, 2016), made discrete: associative recall, repeat copy with a count, priority sort."""
+"""NTM/DNC tasks (Graves et al. 2014, 2016), made discrete: associative recall, repeat copy with a count,
+priority sort."""
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ import numpy as np
 
 from memtape_env.tasks.base import (
     FORWARD_MOVES,
-    Curriculum,
     Task,
     concat_rows,
     reverse_rows,
