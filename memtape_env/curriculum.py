@@ -170,9 +170,14 @@ def make_curriculum(
     if kind == "none":
         if length is None:
             raise ValueError("curriculum='none' needs length=int or length=(low, high)")
-        low, high = (length, length) if isinstance(length, int | np.integer) else tuple(length)
-        if not (isinstance(low, int | np.integer) and isinstance(high, int | np.integer)):
-            raise TypeError(f"length must be an int or a pair of ints, got {length!r}")
+        pair = (length, length) if isinstance(length, int | np.integer) else length
+        if not (
+            isinstance(pair, tuple | list)
+            and len(pair) == 2
+            and all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in pair)
+        ):
+            raise TypeError(f"length must be an int or a pair of ints (low, high), got {length!r}")
+        low, high = pair
         if low < floor or high < low:
             raise ValueError(f"length {length!r} is invalid for {task.name}: need {floor} <= low <= high")
         return FixedLength(int(low), int(high))

@@ -27,7 +27,7 @@ def _walk(u: np.ndarray, length: int) -> tuple[list[list[int]], list[int]]:
     for i, d in enumerate(digits):
         if i > 0:
             forced = going_down and y == WALK_ROWS - 1  # a down run must turn right on the bottom row
-            may_turn = going_down or y < WALK_ROWS - 1
+            may_turn = going_down or y < WALK_ROWS - 2  # a down run needs room for a digit and the turn back
             if forced or (may_turn and u[length + i] < 1 / 3):
                 going_down = not going_down
                 grid[(x, y)] = DOWN if going_down else RIGHT

@@ -1,0 +1,136 @@
+"""Neural GPU: the CGRU formula, gates, relaxation, the per-episode image of the controller, Reinforce."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from agents.controllers import CONTROLLERS, NeuralGPUController
+from agents.controllers.neural_gpu import NeuralGPU, hard_sigmoid_gate
+
+
+def test_gate_cutoff_saturates():
+    x = torch.tensor([-100.0, 0.0, 100.0, torch.logit(torch.tensor(0.5 / 1.2)).item()])
+    torch.testing.assert_close(hard_sigmoid_gate(x), torch.tensor([0.0, 0.5, 1.0, 0.4]))
+
+
+def test_cgru_is_the_paper_formula():
+    torch.manual_seed(0)
+    gpu = NeuralGPU(4, channels=3, height=2, layers=1)
+    s = torch.randn(2, 3, 2, 5)
+    w, b = gpu.gate_weight[0, 0], gpu.gate_bias[0, 0]
+    u = torch.clamp(1.2 * torch.sigmoid(F.conv2d(s, w[:3], b[:3], padding=1)) - 0.1, 0, 1)
+    r = torch.clamp(1.2 * torch.sigmoid(F.conv2d(s, w[3:], b[3:], padding=1)) - 0.1, 0, 1)
+    cand = torch.tanh(F.conv2d(r * s, gpu.cand_weight[0, 0], gpu.cand_bias[0, 0], padding=1))
+    torch.testing.assert_close(gpu.cgru(s, 0, 0), u * s + (1 - u) * cand)
+
+
+def test_input_in_row_zero_steps_equal_width_and_output_row_zero():
+    torch.manual_seed(1)
+    gpu = NeuralGPU(3, channels=4, height=3, layers=2)
+    tape = torch.randint(0, 3, (2, 6))
+    out = gpu(tape)
+    assert out.shape == (2, 6, 4)
+    s = torch.zeros(2, 4, 3, 6)
+    s[:, :, 0, :] = gpu.embed(tape).transpose(1, 2)
+    for _ in range(6):
+        s = gpu.cgru(gpu.cgru(s, 0, 0), 1, 0)
+    torch.testing.assert_close(out, s[:, :, 0, :].transpose(1, 2))
+    # Zero steps return the embedding itself: the input sits in row 0.
+    torch.testing.assert_close(gpu(tape, steps=0), gpu.embed(tape))
+
+
+def test_relaxation_sets_cycle_pull_and_merge():
+    torch.manual_seed(2)
+    gpu = NeuralGPU(3, channels=4, relax=3)
+    tape = torch.randint(0, 3, (2, 5))
+    assert float(gpu.relaxation_penalty()) == 0.0
+    shared = gpu(tape)
+    with torch.no_grad():
+        gpu.cand_weight[:, 1].add_(0.5)
+    assert float(gpu.relaxation_penalty()) > 0
+    assert not torch.allclose(gpu(tape), shared)
+    gpu.merge_relaxation()
+    assert float(gpu.relaxation_penalty()) == pytest.approx(0.0, abs=1e-9)
+    torch.testing.assert_close(gpu.cand_weight[:, 0], gpu.cand_weight[:, 2])
+
+
+def test_dropout_only_in_training():
+    torch.manual_seed(3)
+    gpu = NeuralGPU(3, channels=4, dropout=0.5)
+    tape = torch.randint(0, 3, (2, 5))
+    gpu.eval()
+    torch.testing.assert_close(gpu(tape), gpu(tape))
+    gpu.train()
+    assert not torch.allclose(gpu(tape), gpu(tape))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"channels": 0}, "channels"),
+        ({"kernel": (2, 3)}, "kernel"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"relax": 0}, "relax"),
+    ],
+)
+def test_bad_kwargs_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        NeuralGPU(3, **kwargs)
+
+
+def test_bad_tape_raises():
+    gpu = NeuralGPU(3, channels=4)
+    with pytest.raises(ValueError, match="tape symbols"):
+        gpu(torch.tensor([[0, 3]]))
+    ctrl = NeuralGPUController(2, tape_width=4, tape_vocab=3, channels=4)
+    with pytest.raises(ValueError, match="observe_tape"):
+        ctrl.step(torch.zeros(1, 2), ctrl.initial_state(1))
+    with pytest.raises(ValueError, match="tape_width=4"):
+        ctrl.step(torch.zeros(1, 2), ctrl.initial_state(1), {"tape": torch.zeros(1, 5, dtype=torch.long)})
+
+
+def test_controller_computes_the_image_once_per_episode_and_reads_the_position():
+    torch.manual_seed(4)
+    ctrl = NeuralGPUController(2, tape_width=5, tape_vocab=3, hidden_size=4, channels=4)
+    calls = []
+    ctrl.gpu.register_forward_hook(lambda mod, args, out: calls.append(args[0].shape[0]))
+    tapes = torch.randint(0, 3, (4, 2, 5))
+    x = torch.randn(4, 2, 2)
+    starts = torch.zeros(4, 2, dtype=torch.bool)
+    starts[0] = True
+    starts[2, 1] = True  # sequence 1 starts a new episode at t = 2
+    out, state = ctrl.sequence(x, starts, ctrl.initial_state(2), {"tape": tapes})
+    assert calls == [2, 1]
+    image = ctrl.gpu(tapes[0])
+    for t in range(2):  # no head in the context: the column is the step count
+        torch.testing.assert_close(out[t, :, :4], image[:, t])
+    torch.testing.assert_close(out[2, 1, :4], ctrl.gpu(tapes[2, 1:2])[0, 0])
+    head = torch.tensor([4, 1])
+    col, _ = ctrl.step(x[0], state, {"tape": tapes[3], "input_head": head})
+    torch.testing.assert_close(col[:, :4], state[0][torch.arange(2), head])
+    assert CONTROLLERS["neural_gpu"] is NeuralGPUController
+
+
+def test_trains_with_reinforce_on_the_observed_tape():
+    from memtape_env.sb3 import MemTapeVecEnv
+
+    from agents.reinforce import Reinforce
+
+    env = MemTapeVecEnv(
+        "memtape/BinaryAddition-v0", num_envs=4, seed=0, observe_tape=7, curriculum="none", length=3
+    )
+    kwargs = dict(tape_width=7, tape_vocab=4, channels=6, hidden_size=8)
+    model = Reinforce(
+        "ControllerPolicy",
+        env,
+        batch_episodes=4,
+        seed=0,
+        policy_kwargs=dict(controller_class="neural_gpu", controller_kwargs=kwargs),
+    )
+    before = [p.detach().clone() for p in model.policy.controller.gpu.parameters()]
+    model.learn(120)
+    assert model.num_timesteps >= 120
+    after = list(model.policy.controller.gpu.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
