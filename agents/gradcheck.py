@@ -210,18 +210,14 @@ def injected_bug(name: str | None) -> Iterator[None]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--controller", choices=[*CONTROLLERS, "all"], default="all")
-    parser.add_argument(
-        "--bug", choices=sorted(BUGS), default=None, help="inject a deliberate bug in the loss"
-    )
+    parser.add_argument("--bug", choices=sorted(BUGS), default=None, help="inject a deliberate bug in the loss")
     parser.add_argument("--baseline", choices=["none", "online"], default="none")
     parser.add_argument("--eps", type=float, default=1e-3)
     parser.add_argument("--tol", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     torch.set_default_dtype(torch.float64)
-    names = (
-        [c for c in CONTROLLER_KWARGS if c in CONTROLLERS] if args.controller == "all" else [args.controller]
-    )
+    names = [c for c in CONTROLLER_KWARGS if c in CONTROLLERS] if args.controller == "all" else [args.controller]
     config = ReinforceConfig(baseline=args.baseline, normalize_advantage=False, ent_coef=0.0)
     print(f"{len(enumerate_episodes().obs[0])} enumerated sequences, eps={args.eps}, float64, bug={args.bug}")
     worst_all = 0.0

@@ -7,7 +7,7 @@ so a new controller needs only that constructor and an entry in `CONTROLLERS` to
 
 Observations are MultiDiscrete; each component is routed by its name (`observation_names`, which Reinforce
 fills in from the env's `observation_names`):
-- head positions (`input_head`, `input_row`, `memory_head`) go to the controller as `context[name]`,
+- head positions (`input_head`, `input_row`, `memory_head`, `output_head`) go to the controller as `context[name]`,
   long tensors of shape (batch,);
 - the whole input tape `tape[0..W-1]` (env kwarg `observe_tape=W`) goes as `context["tape"]`, (batch, W);
 - every other component (`input_symbol`, `memory_symbol`, `prev_*`) is one-hot encoded into the features.
@@ -36,7 +36,7 @@ from torch.nn import functional as F
 
 from agents.controllers import CONTROLLERS, Context, Controller, State, reset_state
 
-HEAD_COMPONENTS = ("input_head", "input_row", "memory_head")
+HEAD_COMPONENTS = ("input_head", "input_row", "memory_head", "output_head")
 
 
 def resolve_controller(controller_class: str | type[Controller]) -> type[Controller]:
@@ -47,18 +47,14 @@ def resolve_controller(controller_class: str | type[Controller]) -> type[Control
         return CONTROLLERS[controller_class]
     if isinstance(controller_class, type) and issubclass(controller_class, Controller):
         return controller_class
-    raise TypeError(
-        f"controller_class must be a registered name or a Controller subclass, got {controller_class!r}"
-    )
+    raise TypeError(f"controller_class must be a registered name or a Controller subclass, got {controller_class!r}")
 
 
 def space_dims(space: spaces.Space, what: str) -> list[int]:
     """The category counts of a Discrete or MultiDiscrete space (the only kinds these policies take)."""
     if isinstance(space, spaces.MultiDiscrete):
         if space.nvec.ndim != 1:
-            raise ValueError(
-                f"{what} space must be a 1-D MultiDiscrete, got nvec of shape {space.nvec.shape}"
-            )
+            raise ValueError(f"{what} space must be a 1-D MultiDiscrete, got nvec of shape {space.nvec.shape}")
         return [int(n) for n in space.nvec]
     if isinstance(space, spaces.Discrete):
         return [int(space.n)]
@@ -81,9 +77,7 @@ class ObservationLayout:
             names = [f"obs[{i}]" for i in range(len(dims))]
         names = list(names)
         if len(names) != len(dims):
-            raise ValueError(
-                f"observation_names has {len(names)} entries but the observation space has {len(dims)}"
-            )
+            raise ValueError(f"observation_names has {len(names)} entries but the observation space has {len(dims)}")
         feature_index, head_index, tape_index = [], {}, []
         for i, name in enumerate(names):
             if name in HEAD_COMPONENTS:
@@ -109,9 +103,7 @@ class ObservationLayout:
     def split(self, obs: torch.Tensor, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, Context]:
         """Map integer observations (..., n_components) to one-hot features (..., feature_dim) and context."""
         obs = obs.long()
-        parts = [
-            F.one_hot(obs[..., i], n) for i, n in zip(self.feature_index, self.feature_sizes, strict=True)
-        ]
+        parts = [F.one_hot(obs[..., i], n) for i, n in zip(self.feature_index, self.feature_sizes, strict=True)]
         features = torch.cat(parts, dim=-1).to(dtype)
         context: Context = {name: obs[..., i] for name, i in self.head_index.items()}
         if self.tape_index:
@@ -214,16 +206,12 @@ class ControllerPolicy(BasePolicy):
         self.observation_names = None if observation_names is None else tuple(observation_names)
         self.action_dims = space_dims(action_space, "action")
         if action_names is not None and len(action_names) != len(self.action_dims):
-            raise ValueError(
-                f"action_names has {len(action_names)} entries, the action space {len(self.action_dims)}"
-            )
+            raise ValueError(f"action_names has {len(action_names)} entries, the action space {len(self.action_dims)}")
         self.action_names = None if action_names is None else tuple(action_names)
         self.offline_baseline = offline_baseline
         self.baseline_hidden_size = baseline_hidden_size
 
-        self.layout = ObservationLayout.build(
-            space_dims(observation_space, "observation"), self.observation_names
-        )
+        self.layout = ObservationLayout.build(space_dims(observation_space, "observation"), self.observation_names)
         self.controller = resolve_controller(controller_class)(
             input_dim=self.layout.feature_dim, **self.controller_kwargs
         )
@@ -235,13 +223,12 @@ class ControllerPolicy(BasePolicy):
                     "the offline baseline reads the whole input tape first: make the env with "
                     "observe_tape=<width> (components tape[0..width-1]) and pass observation_names"
                 )
-            self.baseline = OfflineBaseline(
-                self.layout.feature_dim, self.layout.tape_vocab, baseline_hidden_size
-            )
+            self.baseline = OfflineBaseline(self.layout.feature_dim, self.layout.tape_vocab, baseline_hidden_size)
         self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
+        data.pop("normalize_images")  # observations are symbols, never images
         data.update(
             dict(
                 lr_schedule=self._dummy_schedule,
@@ -400,7 +387,7 @@ class ControllerActorCriticPolicy(ActorCriticPolicy):
 
     def _build_mlp_extractor(self) -> None:
         controller = resolve_controller(self.controller_class)(
-            input_dim=self.features_dim, **self.controller_kwargs
+            input_dim=int(self.features_dim), **self.controller_kwargs
         )
         if len(controller.initial_state(1)) != 0:
             raise ValueError(

@@ -112,8 +112,8 @@ def test_policy_save_load_roundtrip(tmp_path) -> None:
     )
 
 
-@pytest.mark.parametrize("algo", [PPO, A2C])
-def test_mlp_controller_in_ppo_and_a2c(algo) -> None:
+@pytest.mark.parametrize(("algo", "extra"), [(PPO, {"batch_size": 32}), (A2C, {})])
+def test_mlp_controller_in_ppo_and_a2c(algo, extra) -> None:
     from stable_baselines3.common.envs import IdentityEnvMultiDiscrete
 
     env = IdentityEnvMultiDiscrete(dim=2, ep_length=8)
@@ -122,6 +122,7 @@ def test_mlp_controller_in_ppo_and_a2c(algo) -> None:
         env,
         n_steps=32,
         seed=0,
+        **extra,
         policy_kwargs=dict(controller_class="mlp", controller_kwargs={"hidden_sizes": (16,)}),
     )
     model.learn(64)

@@ -9,6 +9,7 @@ too.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import torch
@@ -19,9 +20,15 @@ from agents.controllers.base import Context, Controller, State, reset_state
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU}
 
 
-def _check_positive(name: str, value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+def _check_positive(name: str, value: int) -> int:
+    """`value` as an int when it is a positive integer (numpy ints included); a ValueError naming it otherwise."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = 0
+    if isinstance(value, bool) or number <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return number
 
 
 class _TorchRNNController(Controller):
@@ -52,9 +59,7 @@ class _TorchRNNController(Controller):
         new_hidden = new if isinstance(new, tuple) else (new,)
         return out, tuple(h.transpose(0, 1) for h in new_hidden)
 
-    def step(
-        self, x: torch.Tensor, state: State, context: Context | None = None
-    ) -> tuple[torch.Tensor, State]:
+    def step(self, x: torch.Tensor, state: State, context: Context | None = None) -> tuple[torch.Tensor, State]:
         out, new_state = self._run(x.unsqueeze(0), state)
         return out[0], new_state
 
@@ -95,9 +100,7 @@ class GRUController(_TorchRNNController):
 class MLPController(Controller):
     """Feed-forward controller with an empty state: the memoryless baseline (also usable by PPO/A2C)."""
 
-    def __init__(
-        self, input_dim: int, hidden_sizes: Sequence[int] = (64, 64), activation: str = "tanh"
-    ) -> None:
+    def __init__(self, input_dim: int, hidden_sizes: Sequence[int] = (64, 64), activation: str = "tanh") -> None:
         super().__init__()
         _check_positive("input_dim", input_dim)
         if activation not in _ACTIVATIONS:
@@ -115,9 +118,7 @@ class MLPController(Controller):
     def initial_state(self, batch_size: int, device: torch.device | str = "cpu") -> State:
         return ()
 
-    def step(
-        self, x: torch.Tensor, state: State, context: Context | None = None
-    ) -> tuple[torch.Tensor, State]:
+    def step(self, x: torch.Tensor, state: State, context: Context | None = None) -> tuple[torch.Tensor, State]:
         return self.net(x), state
 
     def sequence(

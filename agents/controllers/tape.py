@@ -13,15 +13,23 @@ written straight into the cell), input -> output and memory -> output.
 
 from __future__ import annotations
 
+import operator
+
 import torch
 from torch import nn
 
 from agents.controllers.base import Context, Controller, State
 
 
-def _check_positive(name: str, value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+def _check_positive(name: str, value: int) -> int:
+    """`value` as an int when it is a positive integer (numpy ints included); a ValueError naming it otherwise."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = 0
+    if isinstance(value, bool) or number <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return number
 
 
 class RLNTMTapeController(Controller):
@@ -30,9 +38,7 @@ class RLNTMTapeController(Controller):
     State: (h, c, memory) with h, c of shape (batch, hidden_size) and memory (batch, memory_size, memory_dim).
     """
 
-    def __init__(
-        self, input_dim: int, hidden_size: int = 128, memory_dim: int = 32, memory_size: int = 64
-    ) -> None:
+    def __init__(self, input_dim: int, hidden_size: int = 128, memory_dim: int = 32, memory_size: int = 64) -> None:
         super().__init__()
         for name, value in (
             ("input_dim", input_dim),
@@ -65,9 +71,7 @@ class RLNTMTapeController(Controller):
             )
         head = context["memory_head"].reshape(-1).long()
         if head.shape[0] != batch_size:
-            raise ValueError(
-                f"context['memory_head'] has {head.shape[0]} rows, expected batch size {batch_size}"
-            )
+            raise ValueError(f"context['memory_head'] has {head.shape[0]} rows, expected batch size {batch_size}")
         if bool((head < 0).any()) or bool((head >= self.memory_size).any()):
             raise ValueError(
                 f"memory head position {int(head.max())} outside the controller memory "
@@ -80,9 +84,7 @@ class RLNTMTapeController(Controller):
         return memory.gather(1, head.view(-1, 1, 1).expand(-1, 1, memory.shape[2])).squeeze(1)
 
     @staticmethod
-    def _write(
-        memory: torch.Tensor, head: torch.Tensor, old: torch.Tensor, new: torch.Tensor
-    ) -> torch.Tensor:
+    def _write(memory: torch.Tensor, head: torch.Tensor, old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
         """Replace the cell under the head by `new` without in-place ops, so backprop flows through the
         tape."""
         where = nn.functional.one_hot(head, memory.shape[1]).to(memory.dtype).unsqueeze(-1)
@@ -95,9 +97,7 @@ class RLNTMTapeController(Controller):
     def _output(self, x: torch.Tensor, h: torch.Tensor, read: torch.Tensor) -> torch.Tensor:
         return h
 
-    def step(
-        self, x: torch.Tensor, state: State, context: Context | None = None
-    ) -> tuple[torch.Tensor, State]:
+    def step(self, x: torch.Tensor, state: State, context: Context | None = None) -> tuple[torch.Tensor, State]:
         h, c, memory = state
         head = self._head(context, x.shape[0])
         read = self._read(memory, head)
@@ -111,9 +111,7 @@ class RLNTMTapeController(Controller):
 class RLNTMDirectAccessController(RLNTMTapeController):
     """RL-NTM tape controller with gated input->memory, input->output and memory->output paths."""
 
-    def __init__(
-        self, input_dim: int, hidden_size: int = 128, memory_dim: int = 32, memory_size: int = 64
-    ) -> None:
+    def __init__(self, input_dim: int, hidden_size: int = 128, memory_dim: int = 32, memory_size: int = 64) -> None:
         super().__init__(input_dim, hidden_size, memory_dim, memory_size)
         self.input_to_memory = nn.Linear(input_dim, memory_dim)
         self.input_to_output = nn.Linear(input_dim, hidden_size)

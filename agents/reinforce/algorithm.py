@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import deque
 from dataclasses import asdict
 from typing import Any, ClassVar, TypeVar
 
@@ -80,6 +81,9 @@ class Reinforce(BaseAlgorithm):
             **base,
         )
         self._online_baseline = np.zeros(0, dtype=np.float64)
+        # Returns and lengths of the episodes Reinforce finished (the env need not be Monitor-wrapped).
+        self.episode_returns: deque[float] = deque(maxlen=self._stats_window_size)
+        self.episode_lengths: deque[int] = deque(maxlen=self._stats_window_size)
         if self.env is not None:
             self._fill_policy_kwargs(self.env)
         if _init_setup_model:
@@ -94,9 +98,7 @@ class Reinforce(BaseAlgorithm):
                     self.policy_kwargs[key] = names
         if self.config.baseline == "offline":
             self.policy_kwargs.setdefault("offline_baseline", True)
-        if self.config.supervised_output and "output_symbol" not in self.policy_kwargs.get(
-            "action_names", ()
-        ):
+        if self.config.supervised_output and "output_symbol" not in self.policy_kwargs.get("action_names", ()):
             raise ValueError(
                 "supervised_output needs the env's action_names with an output_symbol component "
                 "(or policy_kwargs['action_names'])"
@@ -142,9 +144,7 @@ class Reinforce(BaseAlgorithm):
             with torch.no_grad():
                 obs_t = torch.as_tensor(obs, device=self.device)
                 starts = torch.as_tensor(self._last_episode_starts, device=self.device)
-                actions_t, self._state = self.policy.step(
-                    obs_t, self._state, starts, greedy_components=self._greedy
-                )
+                actions_t, self._state = self.policy.step(obs_t, self._state, starts, greedy_components=self._greedy)
             actions = actions_t.cpu().numpy()
             env_actions = actions[:, 0] if isinstance(self.action_space, spaces.Discrete) else actions
             new_obs, rewards, dones, infos = env.step(env_actions)
@@ -158,6 +158,8 @@ class Reinforce(BaseAlgorithm):
                 target = -1 if target is None else int(target)
                 self._partial[i].append((obs[i], actions[i], float(rewards[i]), target))
                 if dones[i]:
+                    self.episode_returns.append(sum(step[2] for step in self._partial[i]))
+                    self.episode_lengths.append(len(self._partial[i]))
                     finished.append(self._partial[i])
                     self._partial[i] = []
             self._last_obs = new_obs  # type: ignore[assignment]
@@ -207,9 +209,7 @@ class Reinforce(BaseAlgorithm):
         self.policy.set_training_mode(True)
         self._update_learning_rate(self.policy.optimizer)
         batch = self._to_batch(episodes)
-        online = (
-            self._online_baseline_tensor(batch.mask.shape[0]) if self.config.baseline == "online" else None
-        )
+        online = self._online_baseline_tensor(batch.mask.shape[0]) if self.config.baseline == "online" else None
         loss, stats = reinforce_loss(self.policy, batch, self.config, online_baseline=online)
         self.policy.optimizer.zero_grad()
         loss.backward()
@@ -263,6 +263,9 @@ class Reinforce(BaseAlgorithm):
         if len(self.ep_info_buffer) > 0:
             self.logger.record("rollout/ep_rew_mean", safe_mean([ep["r"] for ep in self.ep_info_buffer]))
             self.logger.record("rollout/ep_len_mean", safe_mean([ep["l"] for ep in self.ep_info_buffer]))
+        elif len(self.episode_returns) > 0:
+            self.logger.record("rollout/ep_rew_mean", safe_mean(list(self.episode_returns)))
+            self.logger.record("rollout/ep_len_mean", safe_mean(list(self.episode_lengths)))
         self.logger.record("time/fps", fps)
         self.logger.record("time/time_elapsed", int(elapsed), exclude="tensorboard")
         self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")

@@ -37,9 +37,7 @@ class EpisodeBatch:
     """(T, B) long, info["target_symbol"] after output writes, -1 elsewhere."""
 
     def to(self, device: torch.device | str) -> EpisodeBatch:
-        return EpisodeBatch(
-            *(getattr(self, f).to(device) for f in ("obs", "actions", "rewards", "mask", "targets"))
-        )
+        return EpisodeBatch(*(getattr(self, f).to(device) for f in ("obs", "actions", "rewards", "mask", "targets")))
 
 
 def reward_to_go(rewards: torch.Tensor, mask: torch.Tensor, gamma: float) -> torch.Tensor:
@@ -70,9 +68,7 @@ def reinforce_loss(
     """
     mask = batch.mask.to(batch.rewards.dtype)
     n_episodes = batch.mask.shape[1]
-    weights = (
-        episode_weights if episode_weights is not None else mask.new_full((n_episodes,), 1.0 / n_episodes)
-    )
+    weights = episode_weights if episode_weights is not None else mask.new_full((n_episodes,), 1.0 / n_episodes)
     out = policy.evaluate_episodes(batch.obs, batch.actions)
     returns = reward_to_go(batch.rewards, mask, config.gamma)
 
@@ -104,9 +100,7 @@ def reinforce_loss(
             raise ValueError("supervised_output needs an output_symbol action component (pass action_names)")
         rl_components = [k for k in range(log_prob.shape[-1]) if k != symbol]
         writes = (batch.targets >= 0) & batch.mask
-        target_logp = (
-            out["log_softmax"][symbol].gather(-1, batch.targets.clamp_min(0).unsqueeze(-1)).squeeze(-1)
-        )
+        target_logp = out["log_softmax"][symbol].gather(-1, batch.targets.clamp_min(0).unsqueeze(-1)).squeeze(-1)
         supervised_loss = -(weights * (target_logp * writes).sum(0)).sum()
         stats["supervised_loss"] = supervised_loss.detach()
         score = log_prob[..., rl_components].sum(-1)
