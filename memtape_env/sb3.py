@@ -80,7 +80,8 @@ class MemTapeVecEnv(VecEnv):
         reward, terminated, truncated, target = m.step(self._actions)
         self._actions = None
         done = terminated | truncated
-        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        cut = (truncated & ~terminated).tolist()
+        infos: list[dict[str, Any]] = [{"TimeLimit.truncated": c} for c in cut]  # as DummyVecEnv, every step
         for i in np.flatnonzero(target >= 0).tolist():
             infos[i]["target_symbol"] = int(target[i])
         if done.any():
@@ -88,7 +89,6 @@ class MemTapeVecEnv(VecEnv):
             idx = np.flatnonzero(done)
             for i in idx.tolist():
                 infos[i]["terminal_observation"] = final[i]
-                infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
             m.reset(idx)
         return m.observe(), reward.astype(np.float32), done, infos
 

@@ -200,9 +200,8 @@ def test_bad_input_shape_raises():
 
 
 def test_registered_and_trains_with_reinforce():
-    from memtape_env.sb3 import MemTapeVecEnv
-
     from agents.reinforce import Reinforce
+    from memtape_env.sb3 import MemTapeVecEnv
 
     assert CONTROLLERS["dnc"] is DNC
     env = MemTapeVecEnv("memtape/Copy-v0", num_envs=4, seed=0)

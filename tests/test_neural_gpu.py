@@ -114,9 +114,8 @@ def test_controller_computes_the_image_once_per_episode_and_reads_the_position()
 
 
 def test_trains_with_reinforce_on_the_observed_tape():
-    from memtape_env.sb3 import MemTapeVecEnv
-
     from agents.reinforce import Reinforce
+    from memtape_env.sb3 import MemTapeVecEnv
 
     env = MemTapeVecEnv(
         "memtape/BinaryAddition-v0", num_envs=4, seed=0, observe_tape=7, curriculum="none", length=3
