@@ -29,8 +29,9 @@ def render_ansi(m: TapeMachine, i: int) -> str:
             cells.append(f"[{s}]" if c == m.mem_x[i] else f" {s} ")
         lines.append(f"{'memory':<8}" + "".join(cells))
     target = [int(v) for v in m.target[i, : m.target_len[i]]]
-    out = int(m.out_pos[i])
-    lines.append(f"{'output':<8}" + "".join(f" {task.symbol_str(v)} " for v in target[:out]))
+    good, out = int(m.correct[i]), int(m.out_pos[i])
+    wrong = " ! " if out > good else ""  # a wrong symbol was written there
+    lines.append(f"{'output':<8}" + "".join(f" {task.symbol_str(v)} " for v in target[:good]) + wrong)
     lines.append(f"{'target':<8}" + "".join(f" {task.symbol_str(v)} " for v in target))
     lines.append(f"reward {float(m.last_reward[i]):+.1f}  return {float(m.ep_return[i]):+.1f}")
     return "\n".join(lines) + "\n"
@@ -73,9 +74,9 @@ def render_rgb(m: TapeMachine, i: int) -> np.ndarray:
         for c in range(m.memory_size):
             cell(row, c, int(m.mem[i, c]), head=(c == m.mem_x[i]))
         row += 1
-    tlen, out = int(m.target_len[i]), int(m.out_pos[i])
+    tlen, out, good = int(m.target_len[i]), int(m.out_pos[i]), int(m.correct[i])
     for c in range(tlen):
-        cell(row, c, int(m.target[i, c]) if c < out else -1, head=(c == out))
+        cell(row, c, int(m.target[i, c]) if c < good else -1, head=(c == out))
         cell(row + 1, c, int(m.target[i, c]))
     reward = float(m.last_reward[i])
     colour = (0, 200, 0) if reward > 0 else (200, 0, 0) if reward < 0 else (90, 90, 90)

@@ -80,12 +80,13 @@ def solve(task: str, grid: list[list[int]]) -> list[int]:
                 if op == "Addition":
                     return _int_to_digits(a + b, base, k + 1)
                 return _int_to_digits(a * b, base, 2 * k)
-            return {
-                "Sort": lambda: sorted(x),
-                "Duplicate": lambda: x + x,
-                "Reverse": lambda: x[::-1],
-                "Increment": lambda: _int_to_digits(_digits_to_int(x, base) + 1, base, len(x) + 1),
-            }[op]()
+            if op == "Sort":
+                return sorted(x)
+            if op == "Duplicate":
+                return x + x
+            if op == "Reverse":
+                return x[::-1]
+            return _int_to_digits(_digits_to_int(x, base) + 1, base, len(x) + 1)  # Increment
     if task == "AssociativeRecall":
         x = _strip(row, 10)
         items, i = [], 0
