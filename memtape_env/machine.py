@@ -102,10 +102,8 @@ class TapeMachine:
         lengths = self.curriculum.lengths(self.streams.take(idx, N_UNIFORM))
         inputs, targets = self.task.build(self.streams.take(idx, self.n_uniform[lengths]), lengths)
         self._ensure_width(inputs.shape[2], targets.shape[1])
-        self.input[idx] = self.task.blank
-        self.input[idx, :, : inputs.shape[2]] = inputs
-        self.target[idx] = -1
-        self.target[idx, : targets.shape[1]] = targets
+        self.input[idx] = _pad(inputs, self.width, self.task.blank)
+        self.target[idx] = _pad(targets, self.target.shape[1], -1)
         self.input_len[idx] = (inputs[:, 0, :] != self.task.blank).sum(axis=1)
         self.target_len[idx] = (targets >= 0).sum(axis=1)
         self.length[idx] = lengths
@@ -220,6 +218,15 @@ class TapeMachine:
             full[:, :, : min(w, width)] = self.input[:, :, :w]
             obs[:, col:] = full.reshape(n, rows * w)
         return obs
+
+
+def _pad(a: np.ndarray, width: int, fill: int) -> np.ndarray:
+    """`a` padded with `fill` along its last axis to `width` (one fancy write per reset instead of two)."""
+    if a.shape[-1] == width:
+        return a
+    out = np.full((*a.shape[:-1], width), fill, dtype=a.dtype)
+    out[..., : a.shape[-1]] = a
+    return out
 
 
 def _width_bound(task: Task, length: int) -> int:

@@ -27,18 +27,22 @@ class UniformStreams:
         self.pos[index] = self.block
 
     def take(self, idx: np.ndarray, counts: np.ndarray | int) -> np.ndarray:
-        """Take the next counts[j] uniforms of stream idx[j]; returns float64 (len(idx), max(counts)), where row j
-        holds its counts[j] values first and zeros after them."""
+        """Take the next counts[j] uniforms of stream idx[j]; returns float32 (len(idx), max(counts)).
+
+        Row j holds its counts[j] values first; what follows them is unspecified (task builders read only the
+        prefix a row's length asks for, which the task tests check).
+        """
         counts = np.broadcast_to(np.asarray(counts, dtype=np.int64), idx.shape)
         width = int(counts.max()) if len(idx) else 0
         if width > self.block:
             raise ValueError(f"an episode needs {width} random numbers but streams hold {self.block}")
-        for i in idx[self.pos[idx] + counts > self.block].tolist():
-            self.buffer[i] = self.generators[i].random(self.block, dtype=np.float32)
-            self.pos[i] = 0
         pos = self.pos[idx]
-        cols = np.arange(width)
-        out = self.buffer[idx[:, None], np.minimum(pos[:, None] + cols, self.block - 1)]
-        out[cols >= counts[:, None]] = 0.0
+        short = pos + counts > self.block
+        if short.any():
+            for i in idx[short].tolist():
+                self.buffer[i] = self.generators[i].random(self.block, dtype=np.float32)
+            pos[short] = 0
+        start = idx * self.block + pos
+        flat = np.minimum(start[:, None] + np.arange(width), self.buffer.size - 1)
         self.pos[idx] = pos + counts
-        return out.astype(np.float64)
+        return self.buffer.ravel().take(flat)
