@@ -21,6 +21,8 @@ def first_full_window(history: np.ndarray, new: np.ndarray, window: int, ok) -> 
     """Append `new` to `history` (values since the last promotion); find the first full window of `window` values
     ending in `new` whose sum satisfies `ok`. Returns (its last index in `new` or -1, the last `window` values)."""
     values = np.concatenate([history, new])
+    if len(values) < window:  # no full window yet: the common case early on, kept cheap
+        return -1, values
     sums = np.concatenate([[0.0], np.cumsum(values)])
     ends = np.arange(max(window, len(history) + 1), len(values) + 1)
     hits = np.flatnonzero(ok(sums[ends] - sums[ends - window]))

@@ -32,7 +32,7 @@ class UniformStreams:
         Row j holds its counts[j] values first; what follows them is unspecified (task builders read only the
         prefix a row's length asks for, which the task tests check).
         """
-        counts = np.broadcast_to(np.asarray(counts, dtype=np.int64), idx.shape)
+        counts = np.asarray(counts, dtype=np.int64)  # a scalar broadcasts below
         width = int(counts.max()) if len(idx) else 0
         if width > self.block:
             raise ValueError(f"an episode needs {width} random numbers but streams hold {self.block}")
