@@ -1,0 +1,182 @@
+"""One benchmark run = one (algorithm, task, seed) cell of a suite: its spec, its directory, its result file.
+
+A run's `result.json` is written atomically as its very last act, so its presence means the run finished. On
+resume, a run whose result exists with the same spec hash is skipped; a run without one (never started, or
+killed midway) starts again from scratch in a clean directory, which keeps results deterministic per seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from agents.atomic import atomic_write_json
+from agents.configs import Suite
+
+RESULT_FILE = "result.json"
+
+
+@dataclass(frozen=True)
+class Run:
+    """A cell of the grid: labels, the training spec (as a dict for pickling) and the eval settings."""
+
+    algo_name: str
+    task_id: str
+    seed: int
+    train: dict[str, Any]
+    eval_lengths: tuple[int, ...]
+    eval_episodes: int
+    max_steps_factor: int
+
+    @property
+    def dirname(self) -> str:
+        return f"{self.algo_name}__{self.task_id.replace('/', '_')}__s{self.seed}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.algo_name} {self.task_id} seed={self.seed}"
+
+    def spec_hash(self) -> str:
+        """Hash of everything that determines the result (changing a budget invalidates old results)."""
+        blob = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def expand(suite: Suite) -> list[Run]:
+    """The suite's grid in a fixed order: task, then algorithm, then seed."""
+    runs = []
+    for task in suite.tasks:
+        for algo in suite.algorithms:
+            if algo.tasks is not None and task.id not in algo.tasks:
+                continue
+            lengths = [n for n in task.eval_lengths if algo.max_length is None or n <= algo.max_length]
+            hyperparams, env_kwargs = dict(algo.hyperparams), {**task.env_kwargs, **algo.env_kwargs}
+            if algo.controller is not None:
+                hyperparams, env_kwargs = with_controller(
+                    algo.controller, task.id, hyperparams, env_kwargs, lengths, algo.max_length
+                )
+            for seed in suite.seeds:
+                train = {
+                    "algo": algo.algo,
+                    "env_id": task.id,
+                    "seed": seed,
+                    "timesteps": suite.budget.timesteps,
+                    "hyperparams": hyperparams,
+                    "env_kwargs": env_kwargs,
+                    "threshold": task.threshold,
+                    "window": suite.eval.window,
+                    "stop_at_threshold": suite.budget.stop_at_threshold,
+                    "wall_time_s": suite.budget.wall_time_s,
+                    "checkpoint_freq": max(suite.budget.timesteps // 4, 1),
+                }
+                runs.append(
+                    Run(
+                        algo_name=algo.name,
+                        task_id=task.id,
+                        seed=seed,
+                        train=train,
+                        eval_lengths=tuple(lengths),
+                        eval_episodes=suite.eval.episodes,
+                        max_steps_factor=suite.eval.max_steps_factor,
+                    )
+                )
+    return runs
+
+
+def with_controller(
+    controller: str,
+    env_id: str,
+    hyperparams: dict[str, Any],
+    env_kwargs: dict[str, Any],
+    eval_lengths: list[int],
+    max_length: int | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Merge the wiring `controller` needs (agents.controller_setup) under the suite's explicit settings.
+
+    The controller is sized for the longest input it will meet: `max_length`, else the longest of the eval
+    lengths and the task's curriculum maximum.
+    """
+    from agents.controller_setup import controller_setup, task_name
+    from memtape_env.tasks import get_task
+
+    longest = max_length or max([get_task(task_name(env_id)).curriculum.max_length, *eval_lengths])
+    policy_kwargs, needed_env = controller_setup(controller, env_id, longest)
+    given = dict(hyperparams.get("policy_kwargs") or {})
+    merged_pk = {**policy_kwargs, **given}
+    if "controller_kwargs" in policy_kwargs or "controller_kwargs" in given:
+        merged_pk["controller_kwargs"] = {
+            **policy_kwargs.get("controller_kwargs", {}),
+            **given.get("controller_kwargs", {}),
+        }
+    return {**hyperparams, "policy_kwargs": merged_pk}, {**needed_env, **env_kwargs}
+
+
+def read_result(root: str | Path, run: Run) -> dict[str, Any] | None:
+    """The finished result of `run` under `root`, or None if missing, unreadable, failed or from another spec."""
+    path = Path(root) / run.dirname / RESULT_FILE
+    if not path.is_file():
+        return None
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    ok = result.get("spec_hash") == run.spec_hash() and result.get("status") == "ok"
+    return result if ok else None
+
+
+def execute(run: Run, root: str | Path) -> dict[str, Any]:
+    """Train and evaluate `run` in a clean `root/<run.dirname>` and write its result.json (atomically).
+
+    A run that raises still gets a result (status "error", with the traceback) so the report can show it; a
+    resumed bench retries it.
+    """
+    from agents.evaluate import evaluate_lengths, longest_solved
+    from agents.train import TrainSpec, load_run, train
+
+    out = Path(root) / run.dirname
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    result: dict[str, Any] = {
+        "algo_name": run.algo_name,
+        "algo": run.train["algo"],
+        "task_id": run.task_id,
+        "seed": run.seed,
+        "spec_hash": run.spec_hash(),
+    }
+    try:
+        trained = train(TrainSpec(**run.train), out)
+        result["train"] = asdict(trained)
+        result["solved"] = trained.threshold_step is not None
+        model, spec = load_run(out, device="cpu")
+        evals = evaluate_lengths(
+            model,
+            spec.algo,
+            run.task_id,
+            spec.env_kwargs,
+            list(run.eval_lengths),
+            run.eval_episodes,
+            seed=10_000 + run.seed,
+            max_steps_factor=run.max_steps_factor,
+        )
+        result["eval"] = [asdict(e) for e in evals]
+        result["longest_solved"] = longest_solved(evals)
+        result["status"] = "ok"
+    except Exception:
+        result["status"] = "error"
+        result["error"] = traceback.format_exc()
+    atomic_write_json(out / RESULT_FILE, result)
+    return result
+
+
+def execute_in_worker(run: Run, root: str) -> dict[str, Any]:
+    """Process-pool entry point: one torch thread, then `execute`."""
+    import torch
+
+    torch.set_num_threads(1)
+    return execute(run, root)

@@ -1,0 +1,79 @@
+"""Run a whole suite: expand the grid, skip finished runs, execute the rest, then write reports and plots.
+
+Results live in `out/<run>/result.json`; reports and plots go to `report_dir` (default: `out`). Rerunning the same
+command after an interruption picks up where it stopped: finished runs are read back, not repeated.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agents.bench.local import run_local
+from agents.bench.plots import write_plots
+from agents.bench.report import markdown, write_reports
+from agents.bench.runs import Run, expand, read_result
+from agents.configs import Suite
+
+
+@dataclass
+class SuiteOutcome:
+    """What a bench produced: every run's result (suite order), how many were resumed, and the files written."""
+
+    results: list[dict[str, Any]]
+    resumed: int
+    files: dict[str, Path]
+    report: str
+
+
+def run_suite(
+    suite: Suite,
+    out: str | Path,
+    backend: str = "local",
+    workers: int = 1,
+    fresh: bool = False,
+    report_dir: str | Path | None = None,
+    progress: bool = True,
+    ray_address: str | None = None,
+    ray_num_cpus: int | None = None,
+) -> SuiteOutcome:
+    """Execute the suite's missing runs with `backend` ("local" or "ray") and report on all of them."""
+    if backend not in ("local", "ray"):
+        raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
+    root = Path(out)
+    if fresh and root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    runs = expand(suite)
+    done = {run.dirname: r for run in runs if (r := read_result(root, run)) is not None}
+    todo = [run for run in runs if run.dirname not in done]
+
+    bar = None
+    if progress and todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(runs), initial=len(done), desc=f"bench {suite.name}", unit="run", dynamic_ncols=True)
+
+    def on_done(run: Run, result: dict[str, Any]) -> None:
+        done[run.dirname] = result
+        if bar is not None:
+            bar.set_postfix_str(f"{run.label}: {result.get('status')}", refresh=False)
+            bar.update(1)
+
+    try:
+        if backend == "local":
+            run_local(todo, root, workers, on_done)
+        else:
+            from agents.bench.ray_runner import run_ray
+
+            run_ray(todo, root, address=ray_address, num_cpus=ray_num_cpus, on_done=on_done)
+    finally:
+        if bar is not None:
+            bar.close()
+    results = [done[run.dirname] for run in runs if run.dirname in done]
+    report_to = Path(report_dir) if report_dir is not None else root
+    files = write_reports(suite, results, report_to)
+    files.update(write_plots(suite, results, root, report_to))
+    return SuiteOutcome(results=results, resumed=len(runs) - len(todo), files=files, report=markdown(suite, results))

@@ -1,0 +1,354 @@
+"""The `memtape` command line: train, eval, play, bench, list.
+
+    memtape train --algo ppo --env memtape/Copy-v0
+    memtape train --algo reinforce --controller rlntm_direct --env memtape/Reverse-v0 --timesteps 100000
+    memtape eval runs/train/reinforce_Reverse-v0_s0 --lengths 30 60 300 3000
+    memtape play runs/train/reinforce_Reverse-v0_s0        (ansi; --video DIR records mp4)
+    memtape play --env memtape/Copy-v0 --agent copy --length 8
+    memtape bench                 (the quick suite)
+    memtape bench memory --workers 2 [--backend ray]
+
+Bad input (unknown key, algorithm, task, controller; wrong type) stops with a message naming it (exit code 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agents.algorithms import ALGORITHMS, ALIASES, canonical_algo
+from agents.configs import ConfigError
+
+USER_ERRORS = (ConfigError, ValueError, FileNotFoundError, ImportError)
+
+
+def parse_assignments(items: list[str] | None, what: str) -> dict[str, Any]:
+    """`key=value` items into a dict; values are YAML (numbers, lists, mappings); `a.b=1` nests."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{what}: expected key=value, got {item!r}")
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError as err:
+            raise ValueError(f"{what}: cannot parse the value of {key!r}: {err}") from err
+        if isinstance(value, str):  # YAML reads 3e-4 as a string; numbers win where they parse
+            try:
+                value = float(value) if any(c in value for c in ".eE") else int(value)
+            except ValueError:
+                pass
+        node = out
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"{what}: {key!r} nests under a non-mapping value")
+        node[leaf] = value
+    return out
+
+
+def _default_run_dir(algo: str, env_id: str, seed: int, controller: str | None) -> Path:
+    name = f"{algo}{'_' + controller if controller else ''}_{env_id.split('/')[-1]}_s{seed}"
+    return Path("runs") / "train" / name
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train one model, save it with its TensorBoard log, then optionally evaluate lengths."""
+    from agents.bench.runs import with_controller
+    from agents.train import TrainSpec, train
+
+    algo = canonical_algo(args.algo)
+    hyperparams = parse_assignments(args.hyperparams, "--hyperparams")
+    env_kwargs = parse_assignments(args.env_kwargs, "--env-kwargs")
+    if args.n_envs is not None:
+        hyperparams["n_envs"] = args.n_envs
+    if args.controller is not None:
+        if algo != "reinforce":
+            raise ValueError("--controller applies to --algo reinforce only")
+        hyperparams, env_kwargs = with_controller(
+            args.controller, args.env, hyperparams, env_kwargs, list(args.eval_lengths or []), args.max_length
+        )
+    spec = TrainSpec(
+        algo=algo,
+        env_id=args.env,
+        seed=args.seed,
+        timesteps=args.timesteps,
+        hyperparams=hyperparams,
+        hyperparams_file=args.conf_file,
+        env_kwargs=env_kwargs,
+        threshold=args.threshold,
+        stop_at_threshold=args.stop_at_threshold,
+        wall_time_s=args.wall_time,
+        progress=not args.no_progress,
+        verbose=args.verbose,
+        checkpoint_freq=args.checkpoint_freq,
+    )
+    _check_env_id(args.env)
+    out = Path(args.out) if args.out else _default_run_dir(algo, args.env, args.seed, args.controller)
+    result = train(spec, out)
+    print(f"saved {out / 'model.zip'} (TensorBoard: tensorboard --logdir {out / 'tb'})")
+    for key, value in vars(result).items():
+        print(f"  {key}: {value}")
+    if args.eval_lengths:
+        return _evaluate_and_print(out, args.eval_lengths, args.eval_episodes, args.seed, None)
+    return 0
+
+
+def _check_env_id(env_id: str) -> None:
+    from agents.configs import known_env_ids
+
+    ids = known_env_ids()
+    if env_id not in ids:
+        close = sorted(i for i in ids if i.startswith("memtape/"))
+        raise ValueError(f"unknown env id {env_id!r}; memtape ids: {close}")
+
+
+def _default_lengths(env_id: str, env_kwargs: dict[str, Any]) -> list[int]:
+    """1x, 2x, 10x and 100x the longest training length."""
+    from agents.controller_setup import task_name
+    from memtape_env.tasks import get_task
+
+    base = env_kwargs.get("max_length") or get_task(task_name(env_id)).curriculum.max_length
+    return [base, 2 * base, 10 * base, 100 * base]
+
+
+def _evaluate_and_print(
+    run_dir: Path, lengths: list[int] | None, episodes: int, seed: int, json_path: str | None
+) -> int:
+    from agents.evaluate import evaluate_length
+    from agents.train import load_run
+
+    model, spec = load_run(run_dir, device="cpu")
+    lengths = sorted(lengths or _default_lengths(spec.env_id, spec.env_kwargs))
+    rows: list[dict[str, Any]] = []
+    print(f"{spec.algo} on {spec.env_id}, {episodes} episodes per length (deterministic policy)")
+    print("| length | success rate | mean return | correct symbols | truncated | µs/step |")
+    print("|---|---|---|---|---|---|")
+    from tqdm.auto import tqdm
+
+    for i, n in enumerate(tqdm(lengths, desc="eval", unit="length", leave=False)):
+        try:
+            r = evaluate_length(model, spec.algo, spec.env_id, spec.env_kwargs, n, episodes, seed + i)
+        except USER_ERRORS as err:  # e.g. an input wider than the model's fixed tape view
+            print(f"| {n} | error: {err} | | | | |")
+            rows.append({"length": n, "error": str(err)})
+            continue
+        rows.append(vars(r))
+        print(
+            f"| {n} | {r.success_rate:.2f} | {r.mean_return:.2f} | {r.mean_correct:.1f} | {r.truncated:.2f} "
+            f"| {r.us_per_step:.0f} |"
+        )
+    solved = [r["length"] for r in rows if r.get("success_rate") == 1.0]
+    print(f"longest length solved with zero errors: {max(solved) if solved else 'none'}")
+    if json_path:
+        from agents.atomic import atomic_write_json
+
+        atomic_write_json(json_path, rows)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Evaluate a trained run on fixed lengths."""
+    return _evaluate_and_print(Path(args.run), args.lengths, args.episodes, args.seed, args.json)
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    """Render episodes of a trained or scripted agent as ansi, or record them as video."""
+    import gymnasium as gym
+    import numpy as np
+
+    import memtape_env  # noqa: F401
+    from agents.scripted import SCRIPTED
+
+    model, algo, env_kwargs = None, None, parse_assignments(args.env_kwargs, "--env-kwargs")
+    if args.run:
+        from agents.train import load_run
+
+        model, spec = load_run(args.run, device="cpu")
+        env_id, algo, env_kwargs = spec.env_id, spec.algo, {**spec.env_kwargs, **env_kwargs}
+        if args.env and args.env != env_id:
+            raise ValueError(f"{args.run} was trained on {env_id}, not {args.env}")
+    elif args.env:
+        env_id = args.env
+        _check_env_id(env_id)
+    else:
+        raise ValueError("give a run directory, or --env ID with --agent random|copy")
+    if args.length is not None:
+        env_kwargs = {k: v for k, v in env_kwargs.items() if k not in ("curriculum", "length", "max_length")}
+        env_kwargs.update(curriculum="none", length=args.length)
+    render_mode = "rgb_array" if args.video else "ansi"
+    env = gym.make(env_id, render_mode=render_mode, **env_kwargs)
+    if algo is not None and ALGORITHMS[algo].discrete_actions:
+        from agents.discrete_actions import DiscreteActions
+
+        env = DiscreteActions(env)
+    if args.video:
+        from gymnasium.wrappers import RecordVideo
+
+        env = RecordVideo(env, args.video, episode_trigger=lambda _: True, name_prefix=env_id.replace("/", "_"))
+    agent = None if model is not None else SCRIPTED[args.agent](env)
+    for episode in range(args.episodes):
+        obs, _ = env.reset(seed=args.seed + episode)
+        state, start, total, done = None, np.ones(1, dtype=bool), 0.0, False
+        _show(env, args)
+        while not done:
+            if model is not None:
+                action, state = model.predict(obs[None], state=state, episode_start=start, deterministic=True)
+                action, start = action[0], np.zeros(1, dtype=bool)
+            else:
+                action = agent(obs)
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total += float(reward)
+            done = terminated or truncated
+            _show(env, args)
+        outcome = "truncated" if truncated else ("solved" if reward > 0 else "wrong symbol")
+        print(f"episode {episode}: return {total:+.1f} ({outcome})")
+    env.close()
+    if args.video:
+        print(f"videos in {args.video}")
+    return 0
+
+
+def _show(env: Any, args: argparse.Namespace) -> None:
+    if args.video:
+        env.render()  # RecordVideo captures the frame
+        return
+    print(env.render())
+    if args.delay > 0:
+        time.sleep(args.delay)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run (or resume) a suite and print its report."""
+    from agents.bench.suite import run_suite
+    from agents.configs import load_suite
+
+    suite, path = load_suite(args.suite)
+    print(f"suite {suite.name} ({path}): {suite.description.strip()}")
+    if args.check:
+        from agents.bench.runs import expand
+
+        print(f"config OK: {len(expand(suite))} runs")
+        return 0
+    out = Path(args.out) if args.out else Path("runs") / "bench" / suite.name
+    start = time.perf_counter()
+    outcome = run_suite(
+        suite,
+        out,
+        backend=args.backend,
+        workers=args.workers,
+        fresh=args.fresh,
+        report_dir=args.report_dir,
+        progress=not args.no_progress,
+        ray_address=args.ray_address,
+        ray_num_cpus=args.ray_cpus,
+    )
+    print()
+    print(outcome.report)
+    print(f"{len(outcome.results)} runs ({outcome.resumed} resumed) in {time.perf_counter() - start:.0f} s")
+    for name, file in outcome.files.items():
+        print(f"  {name}: {file}")
+    return 0 if all(r.get("status") == "ok" for r in outcome.results) else 1
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print env ids, algorithms, controllers and suites."""
+    import memtape_env
+    from agents.configs import CONFIG_ROOT
+    from agents.controllers import CONTROLLERS
+
+    print("envs:", " ".join(memtape_env.registered_ids()))
+    print("algorithms:", " ".join(ALGORITHMS), f"(aliases: {', '.join(f'{k}={v}' for k, v in ALIASES.items())})")
+    print("controllers (reinforce):", " ".join(CONTROLLERS))
+    dirs = [Path.cwd() / "configs" / "suites", CONFIG_ROOT / "suites"]
+    suites = sorted({p.stem for d in dirs if d.is_dir() for p in d.glob("*.yml")})
+    print("suites:", " ".join(suites))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="memtape", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train one algorithm on one env id")
+    p.add_argument("--algo", required=True, help=f"one of {', '.join(ALGORITHMS)}")
+    p.add_argument("--env", required=True, help="env id, e.g. memtape/Copy-v0")
+    p.add_argument("--controller", help="reinforce's controller: lstm, gru, mlp, rlntm, rlntm_direct, dnc, neural_gpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--timesteps", type=int, help="env steps (default: n_timesteps of the hyperparameter file)")
+    p.add_argument("--n-envs", type=int, help="parallel envs (default: the hyperparameter file's n_envs)")
+    p.add_argument("--hyperparams", "-params", nargs="+", metavar="KEY=VALUE", help="override hyperparameters")
+    p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="env constructor kwargs")
+    p.add_argument("--conf-file", help="hyperparameter YAML (default configs/hyperparams/<algo>.yml)")
+    p.add_argument("--out", help="run directory (default runs/train/<algo>_<env>_s<seed>)")
+    p.add_argument("--threshold", type=float, help="solved threshold (default: the env's reward_threshold)")
+    p.add_argument("--stop-at-threshold", action="store_true", help="stop once the threshold is reached")
+    p.add_argument("--wall-time", type=float, help="stop after this many seconds")
+    p.add_argument("--max-length", type=int, help="longest input the controller must handle (sizes tape/NGPU)")
+    p.add_argument("--checkpoint-freq", type=int, default=50_000, help="env steps between checkpoints")
+    p.add_argument("--eval-lengths", type=int, nargs="+", help="evaluate these fixed lengths after training")
+    p.add_argument("--eval-episodes", type=int, default=20)
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--verbose", type=int, default=0)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="success rate and length generalisation of a trained run")
+    p.add_argument("run", help="run directory written by memtape train (or its model.zip)")
+    p.add_argument("--lengths", type=int, nargs="+", help="fixed lengths (default 1x, 2x, 10x, 100x training)")
+    p.add_argument("--episodes", type=int, default=20)
+    p.add_argument("--seed", type=int, default=1000)
+    p.add_argument("--json", help="also write the results to this JSON file")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("play", help="render a trained or scripted agent (ansi) or record a video")
+    p.add_argument("run", nargs="?", help="run directory; omit to play a scripted agent on --env")
+    p.add_argument("--env", help="env id (scripted agents)")
+    p.add_argument("--agent", default="random", choices=["random", "copy"], help="scripted agent")
+    p.add_argument("--length", type=int, help="fixed input length (curriculum none)")
+    p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE")
+    p.add_argument("--episodes", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--video", metavar="DIR", help="record mp4 videos into DIR (rgb_array rendering)")
+    p.add_argument("--delay", type=float, default=0.0, help="seconds between ansi frames")
+    p.set_defaults(func=cmd_play)
+
+    p = sub.add_parser("bench", help="run a benchmark suite (resumes an interrupted one)")
+    p.add_argument("suite", nargs="?", default="quick", help="suite name in configs/suites or a YAML path")
+    p.add_argument("--out", help="run directory (default runs/bench/<suite>)")
+    p.add_argument("--workers", type=int, default=2, help="parallel worker processes (local backend)")
+    p.add_argument("--backend", choices=["local", "ray"], default="local")
+    p.add_argument("--ray-address", help="existing Ray cluster (default: start a local instance)")
+    p.add_argument("--ray-cpus", type=int, help="CPUs of the local Ray instance")
+    p.add_argument("--fresh", action="store_true", help="delete earlier results instead of resuming")
+    p.add_argument("--report-dir", help="where report.md, CSVs and plots go (default: --out)")
+    p.add_argument("--check", action="store_true", help="validate the suite and exit")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("list", help="env ids, algorithms, controllers, suites")
+    p.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `memtape` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except USER_ERRORS as err:
+        print(f"memtape {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"memtape {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

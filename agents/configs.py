@@ -1,0 +1,343 @@
+"""Typed schemas for the YAML configs: hyperparameters per (algorithm, task) and benchmark suites.
+
+Hyperparameter files follow rl_zoo3's `hyperparams/<algo>.yml` layout (one entry per env id, plus an optional
+`default` entry that rl_zoo3 ignores), so `python -m rl_zoo3.train --conf-file configs/hyperparams/ppo.yml` reads
+them too. Suites are pure data (tasks, algorithms, seeds, budgets). Every error names the offending key.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+
+from agents.algorithms import ALGORITHMS, canonical_algo
+
+CONFIG_ROOT = Path(__file__).resolve().parent.parent / "configs"
+# Keys of a hyperparameter entry that configure the run rather than the algorithm constructor (rl_zoo3 names).
+META_KEYS = ("n_envs", "n_timesteps", "policy", "env_wrapper", "env_kwargs")
+
+
+class ConfigError(ValueError):
+    """A config file or value is wrong; the message names the key and the file."""
+
+
+class Strict(BaseModel):
+    """Base for every schema: unknown keys are errors, values are not silently coerced across types."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunMeta(Strict):
+    """The rl_zoo3 keys of a hyperparameter entry that are not constructor arguments."""
+
+    n_envs: int = Field(8, gt=0, description="number of parallel environments")
+    n_timesteps: int = Field(100_000, gt=0, description="default training budget in env steps")
+    policy: str | None = Field(None, description="SB3 policy name; None takes the algorithm's default")
+    env_wrapper: str | None = Field(None, description="dotted path of a gymnasium wrapper applied to each env")
+    env_kwargs: dict[str, Any] = Field(default_factory=dict, description="env constructor kwargs this entry needs")
+
+    @field_validator("n_timesteps", mode="before")
+    @classmethod
+    def _float_steps(cls, value: Any) -> Any:
+        """rl_zoo3 writes budgets as `!!float 1e5`; accept whole floats."""
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+
+class Hyperparams(Strict):
+    """One resolved (algorithm, env id) entry: run meta keys plus validated constructor kwargs."""
+
+    algo: str
+    env_id: str
+    meta: RunMeta
+    kwargs: dict[str, Any]
+
+
+def constructor_hints(cls: type, config: type | None = None) -> dict[str, Any]:
+    """Parameter annotations of `cls.__init__`, with forward references resolved where possible (else Any).
+
+    An algorithm whose `__init__` takes `**kwargs` names its hyperparameters in a `config` dataclass; SB3's
+    common keywords (policy_kwargs, seed, ...) are then taken from `BaseAlgorithm.__init__`.
+    """
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
+    hints: dict[str, Any] = {}
+    if config is not None:
+        hints.update(typing.get_type_hints(config))
+        base = constructor_hints(BaseAlgorithm)
+        accepted = getattr(sys.modules[cls.__module__], "_BASE_KWARGS", tuple(base))
+        hints.update({k: v for k, v in base.items() if k in accepted})
+    sig = inspect.signature(cls.__init__)
+    namespace = sys.modules[cls.__init__.__module__].__dict__
+    for name, param in sig.parameters.items():
+        if name in ("self", "policy", "env", "config", "_init_setup_model"):
+            continue
+        if param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+            continue
+        annotation = param.annotation
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, namespace)  # noqa: S307 - annotations of installed SB3 classes
+            except Exception:
+                annotation = Any
+        hints[name] = Any if annotation is inspect.Parameter.empty else annotation
+    return hints
+
+
+def linear_schedule(initial: float) -> typing.Callable[[float], float]:
+    """rl_zoo3's `lin_<value>` learning-rate form: decays linearly from `initial` to 0 over training."""
+
+    def schedule(progress_remaining: float) -> float:
+        return progress_remaining * initial
+
+    return schedule
+
+
+def validate_kwargs(algo: str, kwargs: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Check algorithm constructor kwargs by name and annotated type; errors name the key and `where`."""
+    info = ALGORITHMS[canonical_algo(algo)]
+    hints = constructor_hints(info.load(), info.load_config())
+    out: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key not in hints:
+            known = ", ".join(sorted(list(hints) + list(META_KEYS)))
+            raise ConfigError(f"{where}: unknown key {key!r} for algorithm {algo!r} (known keys: {known})")
+        if isinstance(value, str) and value.startswith("lin_") and key in ("learning_rate", "clip_range"):
+            try:
+                out[key] = linear_schedule(float(value[4:]))
+            except ValueError as err:
+                raise ConfigError(f"{where}: key {key!r}: bad linear schedule {value!r}") from err
+            continue
+        adapter = TypeAdapter(hints[key], config=ConfigDict(arbitrary_types_allowed=True))
+        try:
+            out[key] = adapter.validate_python(value)
+        except ValidationError as err:
+            first = err.errors()[0]["msg"]
+            raise ConfigError(f"{where}: key {key!r} has bad value {value!r}: {first}") from err
+    if "policy_kwargs" in out and out["policy_kwargs"] is not None and not isinstance(out["policy_kwargs"], dict):
+        raise ConfigError(f"{where}: key 'policy_kwargs' must be a mapping")
+    return out
+
+
+def read_yaml(path: Path) -> Any:
+    """Load a YAML file, turning a missing file or a syntax error into a ConfigError naming the file."""
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: invalid YAML: {err}") from err
+
+
+def hyperparams_file(algo: str, root: Path | None = None) -> Path:
+    """Where the hyperparameters of `algo` live: configs/hyperparams/<algo>.yml."""
+    return (root or CONFIG_ROOT / "hyperparams") / f"{canonical_algo(algo)}.yml"
+
+
+def split_entry(algo: str, env_id: str, entry: Mapping[str, Any], where: str) -> Hyperparams:
+    """Split a raw entry into validated run meta keys and constructor kwargs."""
+    if not isinstance(entry, Mapping):
+        raise ConfigError(f"{where}: entry for {env_id!r} must be a mapping, got {type(entry).__name__}")
+    meta_raw = {k: v for k, v in entry.items() if k in META_KEYS}
+    try:
+        meta = RunMeta(**meta_raw)
+    except ValidationError as err:
+        raise ConfigError(_pydantic_message(err, where)) from err
+    kwargs = validate_kwargs(algo, {k: v for k, v in entry.items() if k not in META_KEYS}, where)
+    return Hyperparams(algo=canonical_algo(algo), env_id=env_id, meta=meta, kwargs=kwargs)
+
+
+def load_hyperparams(
+    algo: str, env_id: str, overrides: Mapping[str, Any] | None = None, path: Path | None = None
+) -> Hyperparams:
+    """Hyperparameters for (algo, env id): the env's entry or else `default`, updated by `overrides`."""
+    algo = canonical_algo(algo)
+    path = path or hyperparams_file(algo)
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping of env id -> hyperparameters")
+    if env_id not in data and "default" not in data:
+        raise ConfigError(f"{path}: no entry for {env_id!r} and no 'default' entry")
+    entry = data.get(env_id, data.get("default"))
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{path}: entry for {env_id!r} must be a mapping")
+    merged = {**entry, **dict(overrides or {})}
+    for key in ("policy_kwargs", "env_kwargs"):  # nested mappings merge one level deep
+        if isinstance(entry.get(key), dict) and overrides and isinstance(overrides.get(key), dict):
+            merged[key] = {**entry[key], **overrides[key]}
+    return split_entry(algo, env_id, merged, f"{path} [{env_id}]")
+
+
+def _pydantic_message(err: ValidationError, where: str) -> str:
+    """One line per pydantic error, each naming the dotted key path."""
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "<root>"
+        got = "" if e["type"] == "missing" else f" (got {e.get('input')!r})"
+        lines.append(f"{where}: key {key!r}: {e['msg']}{got}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- suites
+
+
+class TaskEntry(Strict):
+    """One task of a suite: an env id, its constructor kwargs and how its result is judged."""
+
+    id: str = Field(description="registered env id, e.g. memtape/Copy-v0")
+    env_kwargs: dict[str, Any] = Field(default_factory=dict, description="kwargs for the training env")
+    threshold: float | None = Field(None, description="mean episode return counted as solved; None: spec's")
+    eval_lengths: list[int] = Field(default_factory=list, description="fixed lengths for generalisation eval")
+
+    @field_validator("eval_lengths")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(v <= 0 for v in value):
+            raise ValueError("lengths must be positive")
+        return sorted(set(value))
+
+
+class AlgoEntry(Strict):
+    """One algorithm of a suite: an SB3 algorithm, overrides on its hyperparameter file, and env kwargs."""
+
+    name: str = Field(description="label in tables and run directories")
+    algo: str = Field(description="ppo, a2c, dqn, ppo_lstm (RecurrentPPO) or reinforce")
+    hyperparams: dict[str, Any] = Field(default_factory=dict, description="overrides on configs/hyperparams")
+    env_kwargs: dict[str, Any] = Field(default_factory=dict, description="extra env kwargs this algorithm needs")
+    tasks: list[str] | None = Field(None, description="restrict to these task ids; None runs every task")
+    controller: str | None = Field(None, description="reinforce only: controller name, env wiring added for it")
+    max_length: int | None = Field(
+        None, gt=0, description="longest input this algorithm meets: caps eval lengths and sizes the controller"
+    )
+
+    @field_validator("algo")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return canonical_algo(value)
+
+    @field_validator("name")
+    @classmethod
+    def _filename_safe(cls, value: str) -> str:
+        if not value or any(c in value for c in "/\\ :"):
+            raise ValueError("must be non-empty without '/', '\\', ':' or spaces (it names directories)")
+        return value
+
+
+class Budget(Strict):
+    """How long each run trains: env steps, with an optional wall-clock cap and early stop at the threshold."""
+
+    timesteps: int = Field(gt=0, description="env steps per run")
+    wall_time_s: float | None = Field(None, gt=0, description="stop a run after this many seconds")
+    stop_at_threshold: bool = Field(False, description="stop a run once its rolling return reaches threshold")
+
+    @field_validator("timesteps", mode="before")
+    @classmethod
+    def _float_steps(cls, value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+
+class EvalSpec(Strict):
+    """How runs are scored after training."""
+
+    episodes: int = Field(20, gt=0, description="episodes per evaluated length")
+    window: int = Field(100, gt=0, description="episodes in the rolling mean compared with the threshold")
+    max_steps_factor: int = Field(20, gt=0, description="guard on eval steps per episode: factor * length + 100")
+
+
+class Suite(Strict):
+    """A benchmark suite: the (algorithm x task x seed) grid, budgets and evaluation."""
+
+    name: str
+    description: str = ""
+    tasks: list[TaskEntry] = Field(min_length=1)
+    algorithms: list[AlgoEntry] = Field(min_length=1)
+    seeds: list[int] = Field(min_length=1)
+    budget: Budget
+    eval: EvalSpec = EvalSpec()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Suite:
+        names = [a.name for a in self.algorithms]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"algorithm names must be unique, repeated: {sorted(dup)}")
+        ids = {t.id for t in self.tasks}
+        for a in self.algorithms:
+            if a.controller is not None and a.algo != "reinforce":
+                raise ValueError(f"algorithm {a.name!r}: 'controller' applies to algo reinforce only")
+            for t in a.tasks or []:
+                if t not in ids:
+                    raise ValueError(f"algorithm {a.name!r} restricts to task {t!r}, which the suite lacks")
+        return self
+
+
+def known_env_ids() -> set[str]:
+    """Registered gymnasium ids after importing memtape_env."""
+    import gymnasium as gym
+
+    import memtape_env  # noqa: F401 - registers the ids
+
+    return set(gym.registry)
+
+
+def parse_suite(data: Any, where: str, check: bool = True) -> Suite:
+    """Validate raw suite data; with `check`, also env ids and each algorithm's hyperparameters."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: a suite must be a mapping, got {type(data).__name__}")
+    try:
+        suite = Suite(**data)
+    except ValidationError as err:
+        raise ConfigError(_pydantic_message(err, where)) from err
+    if check:
+        ids = known_env_ids()
+        for i, task in enumerate(suite.tasks):
+            if task.id not in ids:
+                close = sorted(x for x in ids if x.startswith("memtape/"))
+                raise ConfigError(f"{where}: key 'tasks.{i}.id': unknown task {task.id!r} (known: {close})")
+        for i, algo in enumerate(suite.algorithms):
+            if algo.controller is not None:
+                from agents.controllers import CONTROLLERS
+
+                if algo.controller not in CONTROLLERS:
+                    raise ConfigError(
+                        f"{where}: key 'algorithms.{i}.controller': unknown controller {algo.controller!r} "
+                        f"(known: {sorted(CONTROLLERS)})"
+                    )
+            for task in suite.tasks:
+                try:
+                    load_hyperparams(algo.algo, task.id, algo.hyperparams)
+                except ConfigError as err:
+                    raise ConfigError(f"{where}: key 'algorithms.{i}.hyperparams' ({algo.name}): {err}") from err
+    return suite
+
+
+def suite_path(name_or_path: str, search: list[Path] | None = None) -> Path:
+    """Resolve a suite argument: an existing file, or a name looked up in ./configs/suites and the checkout."""
+    given = Path(name_or_path)
+    if given.suffix in (".yml", ".yaml") or given.is_file():
+        if not given.is_file():
+            raise ConfigError(f"suite file not found: {given}")
+        return given
+    dirs = search or [Path.cwd() / "configs" / "suites", CONFIG_ROOT / "suites"]
+    for d in dirs:
+        for ext in (".yml", ".yaml"):
+            if (d / f"{name_or_path}{ext}").is_file():
+                return d / f"{name_or_path}{ext}"
+    available = sorted({p.stem for d in dirs if d.is_dir() for p in d.glob("*.y*ml")})
+    raise ConfigError(f"unknown suite {name_or_path!r} (available: {available})")
+
+
+def load_suite(name_or_path: str, check: bool = True) -> tuple[Suite, Path]:
+    """Read and validate a suite by name or path; returns the suite and the file it came from."""
+    path = suite_path(name_or_path)
+    return parse_suite(read_yaml(path), str(path), check=check), path

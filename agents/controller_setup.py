@@ -1,0 +1,59 @@
+"""What a Reinforce controller needs from the env and the policy, per task: one place for the wiring.
+
+- `rlntm`, `rlntm_direct` read the memory head position: `observe_heads=True`, and a memory tape (`memory=True`)
+  on tasks that have none.
+- `neural_gpu` reads the whole input tape: `observe_tape=W` (W covers the longest input it will see) and
+  `observe_heads=True`; its controller is told the tape's width and alphabet.
+- `lstm`, `gru`, `mlp`, `dnc` need nothing beyond the default observation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def task_name(env_id: str) -> str:
+    """`memtape/Copy-v0` -> `Copy`."""
+    name = env_id.split("/", 1)[-1]
+    return name.rsplit("-v", 1)[0]
+
+
+def input_width(env_id: str, length: int) -> int:
+    """Width of the input tape of `env_id` at a given length."""
+    from memtape_env.tasks import get_task
+
+    task = get_task(task_name(env_id))
+    inputs, _ = task.generate(np.random.default_rng(0), 1, length)
+    return int(inputs.shape[-1])
+
+
+def controller_setup(
+    controller: str, env_id: str, max_length: int | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(policy_kwargs, env_kwargs) that let Reinforce run `controller` on `env_id`.
+
+    `max_length` is the longest length the model will meet (training or evaluation); it sizes the Neural GPU's
+    tape view. None takes the task's curriculum maximum.
+    """
+    from agents.controllers import CONTROLLERS
+    from memtape_env.tasks import get_task
+
+    if controller not in CONTROLLERS:
+        raise ValueError(f"unknown controller {controller!r} (known: {sorted(CONTROLLERS)})")
+    task = get_task(task_name(env_id))
+    policy_kwargs: dict[str, Any] = {"controller_class": controller}
+    env_kwargs: dict[str, Any] = {}
+    longest = max_length or task.curriculum.max_length
+    if controller in ("rlntm", "rlntm_direct"):
+        env_kwargs["observe_heads"] = True
+        if not task.has_memory:
+            env_kwargs["memory"] = True
+        # the controller keeps one vector per memory cell: enough cells for the env's memory tape at `longest`
+        policy_kwargs["controller_kwargs"] = {"memory_size": max(64, input_width(env_id, longest) + 2)}
+    if controller == "neural_gpu":
+        width = input_width(env_id, longest)
+        env_kwargs.update(observe_tape=width, observe_heads=True)
+        policy_kwargs["controller_kwargs"] = {"tape_width": width, "tape_vocab": task.input_base + 1}
+    return policy_kwargs, env_kwargs

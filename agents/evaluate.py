@@ -1,0 +1,118 @@
+"""Length generalisation: play a trained model on fixed lengths (curriculum="none", length=L), far beyond training.
+
+All episodes of one length run side by side in one vector env (one episode per sub-env), with the deterministic
+policy and, for recurrent models, the SB3 recurrent `predict(obs, state, episode_start)` protocol. An episode is a
+success when it terminates with the whole output written and no wrong symbol (no negative reward).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+
+from agents.algorithms import canonical_algo
+
+
+@dataclass
+class LengthResult:
+    """Outcome of the episodes played at one fixed length."""
+
+    length: int
+    episodes: int
+    success_rate: float  # whole output correct
+    mean_return: float
+    mean_correct: float  # correct symbols written per episode (before the first error)
+    truncated: float  # fraction that ran out of steps
+    us_per_step: float  # wall time per env step (policy + env), batched over the episodes
+
+
+def eval_env_kwargs(env_kwargs: dict[str, Any], length: int, max_steps: int) -> dict[str, Any]:
+    """Training env kwargs turned into fixed-length evaluation kwargs.
+
+    The registered `max_episode_steps` (200 for the classic tasks) is lifted to `max_steps` so that long inputs
+    are limited only by the task's own internal step limit.
+    """
+    drop = ("curriculum", "length", "max_length", "max_episode_steps")
+    kwargs = {k: v for k, v in env_kwargs.items() if k not in drop}
+    return {**kwargs, "curriculum": "none", "length": int(length), "max_episode_steps": int(max_steps)}
+
+
+def evaluate_length(
+    model: BaseAlgorithm,
+    algo: str,
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    length: int,
+    episodes: int,
+    seed: int = 0,
+    max_steps_factor: int = 20,
+) -> LengthResult:
+    """Play `episodes` episodes at `length` and score them."""
+    from agents.train import make_vec_env
+
+    limit = max_steps_factor * int(length) + 100  # a guard: the env truncates on its own
+    env = make_vec_env(canonical_algo(algo), env_id, episodes, seed, eval_env_kwargs(env_kwargs, length, limit))
+    obs = env.reset()
+    state = None
+    starts = np.ones(episodes, dtype=bool)
+    active = np.ones(episodes, dtype=bool)
+    returns = np.zeros(episodes)
+    correct = np.zeros(episodes)
+    wrong = np.zeros(episodes, dtype=bool)
+    truncated = np.zeros(episodes, dtype=bool)
+    steps = 0
+    start = time.perf_counter()
+    for _ in range(limit):
+        actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=True)
+        obs, rewards, dones, infos = env.step(actions)
+        steps += 1
+        rewards = np.where(active, rewards, 0.0)
+        returns += rewards
+        correct += rewards > 0
+        wrong |= active & (rewards < 0) & (rewards > -1)
+        for i in np.flatnonzero(active & dones):
+            truncated[i] = bool(infos[i].get("TimeLimit.truncated", False)) or rewards[i] <= -1
+        active &= ~dones
+        starts = dones
+        if not active.any():
+            break
+    elapsed = time.perf_counter() - start
+    env.close()
+    truncated |= active  # never finished within our own cap
+    success = ~wrong & ~truncated
+    return LengthResult(
+        length=int(length),
+        episodes=episodes,
+        success_rate=float(success.mean()),
+        mean_return=float(returns.mean()),
+        mean_correct=float(correct.mean()),
+        truncated=float(truncated.mean()),
+        us_per_step=1e6 * elapsed / max(steps * episodes, 1),
+    )
+
+
+def evaluate_lengths(
+    model: BaseAlgorithm,
+    algo: str,
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    lengths: list[int],
+    episodes: int,
+    seed: int = 0,
+    max_steps_factor: int = 20,
+) -> list[LengthResult]:
+    """`evaluate_length` at each length, in increasing order."""
+    return [
+        evaluate_length(model, algo, env_id, env_kwargs, n, episodes, seed + i, max_steps_factor)
+        for i, n in enumerate(sorted(lengths))
+    ]
+
+
+def longest_solved(results: list[LengthResult]) -> int | None:
+    """The longest evaluated length with zero errors in every episode (None if none)."""
+    solved = [r.length for r in results if r.success_rate == 1.0]
+    return max(solved) if solved else None
