@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 
 from agents.bench.runs import RESULT_FILE, expand, read_result
@@ -66,6 +65,7 @@ def test_same_seed_same_results(tmp_path: Path) -> None:
     suite = parse_suite(tiny_suite_data([3]), "tiny")
     first = run_suite(suite, tmp_path / "a", progress=False).results
     second = run_suite(suite, tmp_path / "b", progress=False).results
+
     def timeless(evals: list[dict]) -> list[dict]:
         return [{k: v for k, v in e.items() if k != "us_per_step"} for e in evals]
 
