@@ -1,8 +1,8 @@
 """Length curricula: the classic Gym promotion rule, the RL-NTM mixture, and fixed lengths.
 
-A curriculum belongs to one env instance (shared by all the environments of a vector env). It turns a few
-uniforms into an episode length and learns from finished episodes. Every curriculum consumes `N_UNIFORM` uniforms
-per episode so that switching curricula never shifts the input streams of the tasks.
+A curriculum belongs to one env instance (shared by all the environments of a vector env). It keeps the
+distribution of episode lengths as a table (recomputed only when it promotes), turns one uniform per episode into
+a length with a single `searchsorted`, and learns from finished episodes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 
 from memtape_env.tasks import Task
 
-N_UNIFORM = 3
+N_UNIFORM = 1
 KINDS = ("classic", "rlntm", "none")
 
 
@@ -32,25 +32,40 @@ def first_full_window(history: np.ndarray, new: np.ndarray, window: int, ok) -> 
 
 
 class Curriculum(abc.ABC):
-    """Base: lengths from uniforms, and an update from finished episodes (no-op by default)."""
+    """Base: a length distribution on [low, high] kept as a cumulative table, and updates from finished episodes."""
 
     kind = "none"
+    low: int
+    high: int
+
+    def __init__(self) -> None:
+        self._cdf = self._table()
 
     @abc.abstractmethod
+    def probabilities(self) -> np.ndarray:
+        """P(length = low + i) for i = 0 .. high - low, under the current state."""
+
+    def _table(self) -> np.ndarray:
+        p = self.probabilities()
+        cdf = np.cumsum(p / p.sum())
+        cdf[-1] = 1.0
+        return cdf
+
     def lengths(self, u: np.ndarray) -> np.ndarray:
-        """Episode lengths for rows of uniforms u (n, N_UNIFORM)."""
+        """Episode lengths for uniforms u (n, N_UNIFORM)."""
+        return self.low + np.searchsorted(self._cdf, u[:, 0], side="right")
 
     def record(self, returns: np.ndarray, correct: np.ndarray, target_lens: np.ndarray) -> None:
         """Learn from finished episodes, given in environment order (fixed lengths learn nothing)."""
         return None
 
     @property
-    @abc.abstractmethod
     def max_length(self) -> int:
         """The longest length this curriculum can ever produce."""
+        return self.high
 
     def state(self) -> dict:
-        """The curriculum's state, for logging and for `info`."""
+        """The curriculum's state, for logging."""
         return {}
 
 
@@ -61,13 +76,10 @@ class FixedLength(Curriculum):
 
     def __init__(self, low: int, high: int) -> None:
         self.low, self.high = low, high
+        super().__init__()
 
-    def lengths(self, u: np.ndarray) -> np.ndarray:
-        return self.low + np.minimum((u[:, 0] * (self.high - self.low + 1)).astype(np.int64), self.high - self.low)
-
-    @property
-    def max_length(self) -> int:
-        return self.high
+    def probabilities(self) -> np.ndarray:
+        return np.ones(self.high - self.low + 1)
 
     def state(self) -> dict:
         return {"length": (self.low, self.high)}
@@ -75,66 +87,97 @@ class FixedLength(Curriculum):
 
 class ClassicCurriculum(Curriculum):
     """gym 0.19: length = min_length + randint(3); promote when each of the last `window` episodes fell short of
-    the full reward by at most -shortfall, up to min_length 30."""
+    the full reward by at most -shortfall, up to min_length `cap` (30)."""
 
     kind = "classic"
 
     def __init__(self, start: int, window: int, shortfall: float, cap: int = 30) -> None:
-        self.min_length = start
+        self._min_length = start
         self.window = window
         self.shortfall = shortfall
         self.cap = cap
-        self.history = np.zeros(0)  # 1.0 for each recent episode that fell short by more than allowed
-
-    def lengths(self, u: np.ndarray) -> np.ndarray:
-        return self.min_length + np.minimum((u[:, 0] * 3).astype(np.int64), 2)
-
-    def record(self, returns: np.ndarray, correct: np.ndarray, target_lens: np.ndarray) -> None:
-        bad = ((returns - target_lens) < self.shortfall).astype(np.float64)
-        while True:
-            if self.min_length >= self.cap:
-                self.history = np.concatenate([self.history, bad])[-self.window :]
-                return
-            hit, self.history = first_full_window(self.history, bad, self.window, lambda s: s == 0)
-            if hit < 0:
-                return
-            self.min_length += 1
-            bad = bad[hit + 1 :]
+        self.low, self.high = start, cap + 2
+        self.run = 0  # consecutive good episodes since the last promotion or shortfall
+        super().__init__()
 
     @property
-    def max_length(self) -> int:
-        return self.cap + 2
+    def min_length(self) -> int:
+        """gym's min_length: episodes have lengths min_length .. min_length + 2."""
+        return self._min_length
+
+    @min_length.setter
+    def min_length(self, value: int) -> None:
+        if not self.low <= value <= self.cap:
+            raise ValueError(f"min_length must be in [{self.low}, {self.cap}], got {value}")
+        self._min_length = int(value)
+        self._cdf = self._table()
+
+    def probabilities(self) -> np.ndarray:
+        p = np.zeros(self.high - self.low + 1)
+        p[self.min_length - self.low : self.min_length - self.low + 3] = 1.0
+        return p
+
+    def record(self, returns: np.ndarray, correct: np.ndarray, target_lens: np.ndarray) -> None:
+        # gym keeps the last `window` shortfalls (cleared at promotion) and promotes when none is below the bar:
+        # the same as counting consecutive good episodes since the last promotion or bad one.
+        bad = (returns - target_lens) < self.shortfall
+        if bad.all():  # the common case early in training, kept to three calls
+            self.run = 0
+            return
+        while len(bad):
+            pos = np.arange(1, len(bad) + 1)
+            last_bad = np.maximum.accumulate(np.where(bad, pos, 0))
+            run = np.where(last_bad > 0, pos - last_bad, self.run + pos)
+            hits = np.flatnonzero(run >= self.window)
+            if self.min_length >= self.cap or not len(hits):
+                self.run = int(run[-1])
+                return
+            self.min_length += 1
+            self.run = 0
+            bad = bad[hits[0] + 1 :]
 
     def state(self) -> dict:
         return {"min_length": self.min_length}
 
 
 class MixtureCurriculum(Curriculum):
-    """RL-NTM: 10% uniform over all lengths, 25% uniform on [min, C + e], 65% C + e, with p(e = k) = 2^-k.
+    """RL-NTM: 10% uniform over all lengths, 25% uniform on [low, C + e], 65% C + e, with p(e = k) = 2^-k, k >= 1.
 
-    C grows by one when the length-normalised 0-1 error (the fraction of target symbols not written correctly) over
-    the last `window` episodes falls under `threshold`, at least `window` episodes after the last promotion (the
-    paper counts updates; an env sees episodes).
+    C grows by one when the length-normalised 0-1 error (the fraction of target symbols not written correctly)
+    over the last `window` episodes falls under `threshold`, at least `window` episodes after the last promotion
+    (the paper counts updates; an env sees episodes).
     """
 
     kind = "rlntm"
 
     def __init__(self, start: int, low: int, high: int, window: int = 100, threshold: float = 0.2) -> None:
-        self.current = start
+        self._current = start
         self.low, self.high = low, high
         self.window = window
         self.threshold = threshold
         self.history = np.zeros(0)  # length-normalised errors of the episodes since the last promotion
+        super().__init__()
 
-    def lengths(self, u: np.ndarray) -> np.ndarray:
-        # e >= 1 with p(e = k) = 2^-k: e = 1 + floor(-log2(u)).
-        e = 1 + np.floor(-np.log2(np.maximum(u[:, 1], 1e-12))).astype(np.int64)
-        top = np.minimum(self.current + e, self.high)
-        span_all = self.high - self.low + 1
-        uniform_all = self.low + np.minimum((u[:, 2] * span_all).astype(np.int64), span_all - 1)
-        span_c = top - self.low + 1
-        uniform_c = self.low + np.minimum((u[:, 2] * span_c).astype(np.int64), span_c - 1)
-        return np.where(u[:, 0] < 0.10, uniform_all, np.where(u[:, 0] < 0.35, uniform_c, top))
+    @property
+    def current(self) -> int:
+        """C, the length the mixture centres on."""
+        return self._current
+
+    @current.setter
+    def current(self, value: int) -> None:
+        if not self.low <= value <= self.high:
+            raise ValueError(f"current length must be in [{self.low}, {self.high}], got {value}")
+        self._current = int(value)
+        self._cdf = self._table()
+
+    def probabilities(self) -> np.ndarray:
+        n = self.high - self.low + 1
+        p = np.full(n, 0.10 / n)
+        for k in range(1, 64):  # p(e = k) = 2^-k; the tail past 63 is below float precision
+            top = min(self.current + k, self.high) - self.low
+            p[: top + 1] += 0.25 * 2.0**-k / (top + 1)
+            p[top] += 0.65 * 2.0**-k
+        return p
 
     def record(self, returns: np.ndarray, correct: np.ndarray, target_lens: np.ndarray) -> None:
         errors = 1.0 - correct / np.maximum(target_lens, 1)
@@ -149,10 +192,6 @@ class MixtureCurriculum(Curriculum):
                 return
             self.current += 1
             errors = errors[hit + 1 :]
-
-    @property
-    def max_length(self) -> int:
-        return self.high
 
     def state(self) -> dict:
         return {"current_length": self.current}

@@ -71,51 +71,60 @@ class TapeMachine:
         self.streams = UniformStreams(num_envs, block)
         n = num_envs
         self._rows = np.arange(n)
-        self.width = 1
-        self.input = np.full((n, task.rows, 1), task.blank, dtype=SYMBOL)
+        self.width = 0
+        self._grow_input(1)
         self.input_len = np.zeros(n, dtype=np.int64)
         self.target = np.full((n, 1), -1, dtype=SYMBOL)
+        self._target_rows = self._rows * 1  # row offsets into the flattened target
         self.target_len = np.zeros(n, dtype=np.int64)
         self.length = np.zeros(n, dtype=np.int64)
         self.mem = np.full((n, memory_size if memory else 0), task.memory_base, dtype=SYMBOL)
-        self.in_x = np.zeros(n, dtype=np.int64)
-        self.in_y = np.zeros(n, dtype=np.int64)
-        self.mem_x = np.zeros(n, dtype=np.int64)
-        self.out_pos = np.zeros(n, dtype=np.int64)
-        self.t = np.zeros(n, dtype=np.int64)
+        # Per-episode counters in one array, so that a reset zeroes them with one write.
+        self._counters = np.zeros((n, 6), dtype=np.int64)
+        self.in_x, self.in_y, self.mem_x, self.out_pos, self.t, self.correct = self._counters.T
         self.limit = np.zeros(n, dtype=np.int64)
         self.ep_return = np.zeros(n, dtype=np.float64)
-        self.correct = np.zeros(n, dtype=np.int64)
         self.prev_action = np.tile(self._none_action, (n, 1))
         self.last_reward = np.zeros(n, dtype=np.float64)
-        self.started = np.zeros(n, dtype=bool)
-        self.done = np.ones(n, dtype=bool)
+        self.done = np.ones(n, dtype=bool)  # also true before the first reset: nothing to record then
 
     # ---- episodes -------------------------------------------------------------------------------------------
 
     def reset(self, idx: np.ndarray) -> None:
         """Start new episodes in environments `idx`; an episode still running there is recorded first."""
-        running = idx[self.started[idx] & ~self.done[idx]]
+        running = idx[~self.done[idx]]
         if len(running):
             self._record(running)
-        self.started[idx] = True
         lengths = self.curriculum.lengths(self.streams.take(idx, N_UNIFORM))
         inputs, targets = self.task.build(self.streams.take(idx, self.n_uniform[lengths]), lengths)
         self._ensure_width(inputs.shape[2], targets.shape[1])
         self.input[idx] = _pad(inputs, self.width, self.task.blank)
         self.target[idx] = _pad(targets, self.target.shape[1], -1)
-        self.input_len[idx] = (inputs[:, 0, :] != self.task.blank).sum(axis=1)
-        self.target_len[idx] = (targets >= 0).sum(axis=1)
+        input_len = (inputs[:, 0, :] != self.task.blank).sum(axis=1)
+        target_len = (targets >= 0).sum(axis=1)
+        self.input_len[idx] = input_len
+        self.target_len[idx] = target_len
         self.length[idx] = lengths
-        self.limit[idx] = self.task.limit(self.input_len[idx], self.target_len[idx])
+        self.limit[idx] = self.task.limit(input_len, target_len)
         if self.memory:
             self.mem[idx] = self.task.memory_base
-        for arr in (self.in_x, self.in_y, self.mem_x, self.out_pos, self.t, self.correct):
-            arr[idx] = 0
+        self._counters[idx] = 0
         self.ep_return[idx] = 0.0
         self.last_reward[idx] = 0.0
-        self.prev_action[idx] = self._none_action
+        if self._observe_prev:
+            self.prev_action[idx] = self._none_action
         self.done[idx] = False
+
+    def _grow_input(self, width: int) -> None:
+        """(Re)allocate the input with a blank border one cell wide, so that a head off the tape reads blank
+        through a clipped index instead of a mask."""
+        rows = self.task.rows
+        grid = np.full((self.n, rows + 2, width + 2), self.task.blank, dtype=SYMBOL)
+        if self.width:
+            grid[:, 1:-1, 1 : self.width + 1] = self.input
+        self._grid, self.width = grid, width
+        self._grid_flat = grid.reshape(self.n, -1)
+        self.input = grid[:, 1:-1, 1:-1]  # the logical (n, rows, width) view
 
     def _ensure_width(self, width: int, twidth: int) -> None:
         if self.observe_tape is not None and width > self.observe_tape:
@@ -123,13 +132,12 @@ class TapeMachine:
                 f"an input of width {width} does not fit observe_tape={self.observe_tape}; raise observe_tape"
             )
         if width > self.width:
-            grown = np.full((self.n, self.task.rows, width), self.task.blank, dtype=SYMBOL)
-            grown[:, :, : self.width] = self.input
-            self.input, self.width = grown, width
+            self._grow_input(width)
         if twidth > self.target.shape[1]:
             grown = np.full((self.n, twidth), -1, dtype=SYMBOL)
             grown[:, : self.target.shape[1]] = self.target
             self.target = grown
+            self._target_rows = self._rows * twidth
 
     def _record(self, idx: np.ndarray) -> None:
         self.curriculum.record(self.ep_return[idx], self.correct[idx], self.target_len[idx])
@@ -145,11 +153,10 @@ class TapeMachine:
         rows = self._rows
         self.t += 1
         write = actions[:, self._a_write] == 1
-        pos = np.minimum(self.out_pos, self.target.shape[1] - 1)
-        expected = self.target[rows, pos].astype(np.int64)
+        expected = self.target.ravel().take(np.minimum(self.out_pos, self.target.shape[1] - 1) + self._target_rows)
         target_symbol = np.where(write, expected, -1)
         correct = write & (actions[:, self._a_symbol] == expected)
-        wrong = write & ~correct
+        wrong = write ^ correct  # correct implies write
         reward = correct - 0.5 * wrong
         self.out_pos += write
         self.correct += correct
@@ -159,7 +166,9 @@ class TapeMachine:
             m = w > 0
             if m.any():
                 self.mem[rows[m], self.mem_x[m]] = w[m] - 1
-            np.clip(self.mem_x + actions[:, self._a_mmove] - 1, 0, self.memory_size - 1, out=self.mem_x)
+            mem_x = self.mem_x
+            mem_x += actions[:, self._a_mmove] - 1
+            np.minimum(np.maximum(mem_x, 0, out=mem_x), self.memory_size - 1, out=mem_x)
         move = actions[:, self._a_move]
         self.in_x += self._dx[move]
         if self.task.rows > 1:
@@ -187,12 +196,12 @@ class TapeMachine:
         n, rows, width = self.n, self.task.rows, self.width
         obs = np.empty((n, len(self.layout.observation_names)), dtype=np.int64)
         x, y = self.in_x, self.in_y
-        inside = (x >= 0) & (x < width)
+        # Index into the bordered grid: clipping to the border reads blank anywhere off the tape.
+        # (np.minimum/np.maximum: np.clip costs several times more per call on small arrays)
+        flat = np.minimum(np.maximum(x, -1), width) + (width + 3)
         if rows > 1:
-            inside &= (y >= 0) & (y < rows)
-        flat = np.where(inside, y * width + x, 0)
-        sym = self.input.reshape(n, rows * width)[self._rows, flat]
-        obs[:, 0] = np.where(inside, sym, self.task.blank)
+            flat += np.minimum(np.maximum(y, -1), rows) * (width + 2)
+        obs[:, 0] = self._grid_flat[self._rows, flat]
         col = 1
         if self.memory:
             obs[:, col] = self.mem[self._rows, self.mem_x]
@@ -202,10 +211,10 @@ class TapeMachine:
             obs[:, col : col + k] = self.prev_action
             col += k
         if self._observe_heads:
-            obs[:, col] = np.clip(x, -1, self.max_width) + 1
+            obs[:, col] = np.minimum(np.maximum(x, -1), self.max_width) + 1
             col += 1
             if rows > 1:
-                obs[:, col] = np.clip(y, -1, rows) + 1
+                obs[:, col] = np.minimum(np.maximum(y, -1), rows) + 1
                 col += 1
             if self.memory:
                 obs[:, col] = self.mem_x

@@ -11,11 +11,14 @@ def check_actions(actions: object, nvec: np.ndarray, names: tuple[str, ...], bat
     Rejects wrong shapes, non-integer types (floats, NaN, strings, booleans) and out-of-range components, naming the
     component and the allowed range.
     """
+    expected = (len(nvec),) if batch is None else (batch, len(nvec))
+    if type(actions) is np.ndarray and actions.dtype == np.int64 and actions.shape == expected:
+        if not ((actions < 0).any() or (actions >= nvec).any()):  # the common case, checked in four calls
+            return actions
     try:
         arr = np.asarray(actions)
     except (TypeError, ValueError) as e:  # ragged lists and the like
         raise ValueError(f"action {actions!r} is not an array of integers: {e}") from None
-    expected = (len(nvec),) if batch is None else (batch, len(nvec))
     if arr.shape != expected:
         what = "action" if batch is None else "actions"
         raise ValueError(

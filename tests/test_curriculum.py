@@ -8,14 +8,33 @@ import numpy as np
 from memtape_env.curriculum import MixtureCurriculum, first_full_window
 
 
-def test_mixture_proportions():
+def _sample_mixture_by_definition(rng, n, current, low, high):
+    """Sample the RL-NTM mixture as the paper words it, component by component."""
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        e = 1
+        while rng.random() >= 0.5:  # p(e = k) = 2^-k
+            e += 1
+        top = min(current + e, high)
+        r = rng.random()
+        if r < 0.10:
+            out[i] = rng.integers(low, high + 1)
+        elif r < 0.35:
+            out[i] = rng.integers(low, top + 1)
+        else:
+            out[i] = top
+    return out
+
+
+def test_mixture_matches_its_definition():
     c = MixtureCurriculum(start=10, low=1, high=40)
-    u = np.random.default_rng(0).random((200_000, 3))
-    lengths = c.lengths(u)
-    assert lengths.min() >= 1 and lengths.max() <= 40
-    # 65% are C + e with e >= 1 (so > C); e = 1 has probability 1/2 within that part.
-    assert abs(np.mean(lengths == 11) - (0.65 * 0.5 + 0.25 * 0.5 / 11 + 0.10 / 40)) < 0.01
-    assert np.mean(lengths > 10) > 0.65
+    ours = c.lengths(np.random.default_rng(0).random((100_000, 1)))
+    ref = _sample_mixture_by_definition(np.random.default_rng(1), 100_000, 10, 1, 40)
+    assert ours.min() >= 1 and ours.max() <= 40
+    p_ours = np.bincount(ours, minlength=41) / len(ours)
+    p_ref = np.bincount(ref, minlength=41) / len(ref)
+    assert np.abs(p_ours - p_ref).max() < 0.01
+    assert abs(p_ours[11] - 0.35) < 0.01  # 65% * 1/2 at C + 1, plus the uniform parts
 
 
 def test_mixture_promotes_when_error_is_low_and_not_before_window():
