@@ -19,15 +19,21 @@ KINDS = ("classic", "rlntm", "none")
 
 def first_full_window(history: np.ndarray, new: np.ndarray, window: int, ok) -> tuple[int, np.ndarray]:
     """Append `new` to `history` (values since the last promotion); find the first full window of `window` values
-    ending in `new` whose sum satisfies `ok`. Returns (its last index in `new` or -1, the last `window` values)."""
+    ending in `new` whose sum satisfies `ok`. Returns (its last index in `new` or -1, the last `window` values).
+
+    Window sums are plain sums of the `window` values (the same numbers whether episodes arrive one at a time or
+    in a batch); one new value, the single env's case, costs a single sum.
+    """
     values = np.concatenate([history, new])
-    if len(values) < window:  # no full window yet: the common case early on, kept cheap
+    if len(values) < window:  # no full window yet
         return -1, values
-    sums = np.concatenate([[0.0], np.cumsum(values)])
-    ends = np.arange(max(window, len(history) + 1), len(values) + 1)
-    hits = np.flatnonzero(ok(sums[ends] - sums[ends - window]))
+    if len(new) == 1:
+        return (0, values[:0]) if ok(values[-window:].sum()) else (-1, values[-window:])
+    first = max(0, len(history) + 1 - window)
+    sums = np.lib.stride_tricks.sliding_window_view(values[first:], window).sum(axis=1)
+    hits = np.flatnonzero(ok(sums))
     if len(hits):
-        return int(ends[hits[0]]) - len(history) - 1, values[:0]
+        return first + int(hits[0]) + window - len(history) - 1, values[:0]
     return -1, values[-window:]
 
 

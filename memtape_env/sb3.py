@@ -43,8 +43,8 @@ class MemTapeVecEnv(VecEnv):
         lay = self.machine.layout
         self.action_names = lay.action_names
         self.observation_names = lay.observation_names
+        self.render_mode = render_mode  # before VecEnv.__init__, which reads it through get_attr
         super().__init__(num_envs, spaces.MultiDiscrete(lay.observation_nvec), spaces.MultiDiscrete(lay.action_nvec))
-        self.render_mode = render_mode
         self._actions: np.ndarray | None = None
         self._all = np.arange(num_envs)
         self._has_reset = False

@@ -73,3 +73,19 @@ def test_fixed_length_range():
         env.reset(seed=seed)
         seen.add(int(env.machine.length[0]))
     assert seen == {3, 4, 5}
+
+
+def test_first_full_window_batch_equals_one_at_a_time():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        window = int(rng.integers(1, 6))
+        history = rng.integers(0, 2, size=int(rng.integers(0, window))).astype(float)
+        new = rng.integers(0, 2, size=int(rng.integers(1, 12))).astype(float)
+        hit, _ = first_full_window(history, new, window, lambda s: s == 0)
+        one, h = -1, history
+        for j, v in enumerate(new):
+            r, h = first_full_window(h, np.array([v]), window, lambda s: s == 0)
+            if r >= 0:
+                one = j
+                break
+        assert hit == one

@@ -65,8 +65,7 @@ def _assert_infos_equal(a: dict, b: dict) -> None:
                 assert np.array_equal(x, y)
 
 
-@pytest.mark.parametrize("env_id", ["memtape/Copy-v0", "memtape/ClassicReverse-v0", "memtape/ForwardReverse-v0",
-                                    "memtape/ClassicReversedAddition3-v0", "memtape/BinaryMultiplication-v0"])
+@pytest.mark.parametrize("env_id", ALL_IDS)
 def test_sb3_vec_env_equals_dummy_vec_env(env_id):
     n = 3
     ours = MemTapeVecEnv(env_id, n, seed=5)
