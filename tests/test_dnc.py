@@ -16,6 +16,15 @@ from agents.controllers.dnc import (
 )
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small step-by-step graphs: one intra-op thread avoids thread hand-off costs on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def plain_link_step(link, write, prec, reads):
     """The paper's formulas with plain ops (what the fused function must equal)."""
     n = link.shape[1]
@@ -58,8 +67,9 @@ def test_fused_link_step_matches_plain_ops_and_gradcheck(block_bytes):
     for a, e in zip(fused, plain, strict=True):
         torch.testing.assert_close(a, e)
     weights = [torch.randn(t.shape, dtype=torch.double, generator=g) for t in plain]
-    grads = torch.autograd.grad(sum((w * t).sum() for w, t in zip(weights, fused)), (link, write, prec, reads))
-    expect = torch.autograd.grad(sum((w * t).sum() for w, t in zip(weights, plain)), (link, write, prec, reads))
+    leaves = (link, write, prec, reads)
+    grads = torch.autograd.grad(sum((w * t).sum() for w, t in zip(weights, fused, strict=True)), leaves)
+    expect = torch.autograd.grad(sum((w * t).sum() for w, t in zip(weights, plain, strict=True)), leaves)
     for a, e in zip(grads, expect, strict=True):
         torch.testing.assert_close(a, e)
     inputs = (link, write, prec, reads.transpose(1, 2).contiguous().detach().requires_grad_())
@@ -149,20 +159,22 @@ def test_weights_stay_sub_distributions():
     assert ((usage >= 0) & (usage <= 1)).all()
 
 
-@pytest.mark.parametrize("scale", [0.0, 1.0, 1e3, 1e6])
-def test_no_nans_over_thousands_of_steps_and_extreme_inputs(scale):
+def test_no_nans_over_thousands_of_steps_and_extreme_inputs():
     torch.manual_seed(2)
-    dnc = DNC(6, hidden_size=16, memory_size=16, word_size=8, read_heads=2)
-    state = dnc.initial_state(4)
+    dnc = DNC(6, hidden_size=8, memory_size=8, word_size=4, read_heads=2)
+    # Input magnitudes from 0 to 1e6, changing every step.
+    scales = torch.tensor([0.0, 1.0, 1e3, 1e6])[torch.randint(0, 4, (2000,))]
+    xs = torch.randn(2000, 2, 6) * scales.view(-1, 1, 1)
+    state = dnc.initial_state(2)
     with torch.no_grad():
-        for _ in range(3000):
-            out, state = dnc.step(torch.randn(4, 6) * scale, state)
+        for x in xs:
+            out, state = dnc.step(x, state)
     assert all(torch.isfinite(s.float()).all() for s in state) and torch.isfinite(out).all()
     # Gradients through a long episode stay finite too.
-    state = dnc.initial_state(4)
+    state = dnc.initial_state(2)
     total = torch.zeros(())
-    for _ in range(300):
-        out, state = dnc.step(torch.randn(4, 6) * scale, state)
+    for x in xs[:100]:
+        out, state = dnc.step(x, state)
         total = total + out.pow(2).mean()
     total.backward()
     assert all(torch.isfinite(p.grad).all() for p in dnc.parameters() if p.grad is not None)
@@ -205,7 +217,7 @@ def test_registered_and_trains_with_reinforce():
 
     assert CONTROLLERS["dnc"] is DNC
     env = MemTapeVecEnv("memtape/Copy-v0", num_envs=4, seed=0)
-    kwargs = dict(hidden_size=16, memory_size=8, word_size=4, read_heads=2)
+    kwargs = dict(hidden_size=8, memory_size=6, word_size=4, read_heads=1)
     model = Reinforce(
         "ControllerPolicy",
         env,
@@ -214,8 +226,8 @@ def test_registered_and_trains_with_reinforce():
         policy_kwargs=dict(controller_class="dnc", controller_kwargs=kwargs),
     )
     before = [p.detach().clone() for p in model.policy.controller.parameters()]
-    model.learn(150)
+    model.learn(64)
     after = list(model.policy.controller.parameters())
-    assert model.num_timesteps >= 150
+    assert model.num_timesteps >= 64
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
     assert all(torch.isfinite(p).all() for p in after)

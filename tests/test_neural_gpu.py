@@ -10,6 +10,15 @@ from agents.controllers import CONTROLLERS, NeuralGPUController
 from agents.controllers.neural_gpu import NeuralGPU, hard_sigmoid_gate
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small step-by-step graphs: one intra-op thread avoids thread hand-off costs on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_gate_cutoff_saturates():
     x = torch.tensor([-100.0, 0.0, 100.0, torch.logit(torch.tensor(0.5 / 1.2)).item()])
     torch.testing.assert_close(hard_sigmoid_gate(x), torch.tensor([0.0, 0.5, 1.0, 0.4]))
@@ -45,7 +54,7 @@ def test_relaxation_sets_cycle_pull_and_merge():
     torch.manual_seed(2)
     gpu = NeuralGPU(3, channels=4, relax=3)
     tape = torch.randint(0, 3, (2, 5))
-    assert float(gpu.relaxation_penalty()) == 0.0
+    assert float(gpu.relaxation_penalty()) == pytest.approx(0.0, abs=1e-9)
     shared = gpu(tape)
     with torch.no_grad():
         gpu.cand_weight[:, 1].add_(0.5)
@@ -117,9 +126,7 @@ def test_trains_with_reinforce_on_the_observed_tape():
     from agents.reinforce import Reinforce
     from memtape_env.sb3 import MemTapeVecEnv
 
-    env = MemTapeVecEnv(
-        "memtape/BinaryAddition-v0", num_envs=4, seed=0, observe_tape=7, curriculum="none", length=3
-    )
+    env = MemTapeVecEnv("memtape/BinaryAddition-v0", num_envs=4, seed=0, observe_tape=7, curriculum="none", length=3)
     kwargs = dict(tape_width=7, tape_vocab=4, channels=6, hidden_size=8)
     model = Reinforce(
         "ControllerPolicy",
@@ -129,7 +136,7 @@ def test_trains_with_reinforce_on_the_observed_tape():
         policy_kwargs=dict(controller_class="neural_gpu", controller_kwargs=kwargs),
     )
     before = [p.detach().clone() for p in model.policy.controller.gpu.parameters()]
-    model.learn(120)
-    assert model.num_timesteps >= 120
+    model.learn(64)
+    assert model.num_timesteps >= 64
     after = list(model.policy.controller.gpu.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))

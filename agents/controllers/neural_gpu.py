@@ -10,8 +10,8 @@ on the recurrent state, and (in `agents.supervised`) gradient noise.
 `NeuralGPUController` puts it behind the shared `Controller` interface for the RL setting: it reads the
 whole input tape (`context["tape"]`, the env's `observe_tape` mode), computes the image once per episode,
 keeps row 0 as its recurrent state, and at each step outputs the row-0 column at the current position (the
-input head from `context["input_head"]` when the env observes heads, else the step count) next to a small
-GRU over the step features, which tells the policy where in the episode it is.
+output or input head from `context` when the env observes heads and the policy routes them, else the step
+count) next to a small GRU over the step features, which tells the policy where in the episode it is.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ class NeuralGPUController(Controller):
         tape_width: width of `context["tape"]` (the env's `observe_tape`).
         tape_vocab: symbols on the tape including the blank (the task's input_base + 1).
         hidden_size: GRU units over the step features (0: none; then the output is the column only).
-        position: context key holding the read position ("input_head"); when absent the step count is used.
+        position: context keys tried in order for the read position; when none is there, the step count.
         **gpu_kwargs: `NeuralGPU` arguments (channels, height, layers, kernel, relax, dropout).
     """
 
@@ -147,7 +147,7 @@ class NeuralGPUController(Controller):
         tape_width: int,
         tape_vocab: int,
         hidden_size: int = 32,
-        position: str = "input_head",
+        position: tuple[str, ...] = ("output_head", "input_head"),
         **gpu_kwargs: object,
     ) -> None:
         super().__init__()
@@ -159,7 +159,9 @@ class NeuralGPUController(Controller):
         self.input_dim = input_dim
         self.tape_width = tape_width
         self.hidden_size = hidden_size
-        self.position = position
+        if isinstance(position, str) or not all(isinstance(k, str) for k in position):
+            raise ValueError(f"NeuralGPUController: position must be a sequence of context keys, got {position!r}")
+        self.position = tuple(position)
         self.output_dim = self.gpu.channels + hidden_size
         self.gru = nn.GRUCell(input_dim, hidden_size) if hidden_size else None
 
@@ -192,10 +194,8 @@ class NeuralGPUController(Controller):
             fresh = self.gpu(tape[todo].long()).to(image.dtype)
             image = image.index_copy(0, todo, fresh)
             computed = computed.index_fill(0, todo, 1.0)
-        if context.get(self.position) is not None:
-            pos = context[self.position].long()
-        else:
-            pos = count
+        key = next((k for k in self.position if k in context), None)
+        pos = count if key is None else context[key].long()
         pos = pos.clamp(0, self.tape_width - 1)
         column = image.gather(1, pos.view(-1, 1, 1).expand(-1, 1, image.shape[2])).squeeze(1)
         if self.gru is not None:
