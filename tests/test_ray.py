@@ -1,0 +1,42 @@
+"""The Ray Tune backend runs the same suite file on a local Ray instance, writes the same results, and resumes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.bench.runs import RESULT_FILE
+from agents.bench.suite import run_suite
+from agents.configs import parse_suite
+
+ray = pytest.importorskip("ray")
+
+
+def test_tiny_suite_on_local_ray(tmp_path: Path) -> None:
+    data = {
+        "name": "tiny",
+        "tasks": [{"id": "memtape/ClassicCopy-v0", "eval_lengths": [2]}],
+        "algorithms": [{"name": "ppo", "algo": "ppo", "hyperparams": {"n_envs": 2, "n_steps": 32, "batch_size": 32}}],
+        "seeds": [0, 1],
+        "budget": {"timesteps": 64},
+        "eval": {"episodes": 2, "window": 5},
+    }
+    suite = parse_suite(data, "tiny")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        outcome = run_suite(suite, tmp_path / "out", backend="ray", progress=False)
+        assert [r["status"] for r in outcome.results] == ["ok", "ok"], outcome.results
+        assert [r["seed"] for r in outcome.results] == [0, 1]
+        assert len(list((tmp_path / "out").glob(f"*/{RESULT_FILE}"))) == 2
+        assert "| memtape/ClassicCopy-v0 | ppo | 0/2 |" in outcome.report
+
+        # The same directory resumes on either backend without running anything again.
+        before = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").glob(f"*/{RESULT_FILE}")}
+        again = run_suite(suite, tmp_path / "out", backend="ray", progress=False)
+        assert again.resumed == 2
+        local = run_suite(suite, tmp_path / "out", backend="local", progress=False)
+        assert local.resumed == 2
+        assert before == {p: p.stat().st_mtime_ns for p in (tmp_path / "out").glob(f"*/{RESULT_FILE}")}
+    finally:
+        ray.shutdown()
