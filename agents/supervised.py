@@ -163,9 +163,7 @@ def build_model(task: Task, cfg: SupervisedConfig) -> nn.Module:
     return SequenceModel(task, cfg.controller, **cfg.controller_kwargs)
 
 
-def batch_loss(
-    model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
+def batch_loss(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Cross-entropy over the answer and per-sequence correctness (bool, batch) of the greedy answer."""
     if isinstance(model, NeuralGPUModel):
         tape = inputs[:, 0]
@@ -257,6 +255,7 @@ class Trainer:
             raise ValueError(f"start length {self.length} exceeds max_length {cfg.max_length}")
         self.pull = cfg.relax_pull
         self.history: list[dict[str, float]] = []
+        self.losses: list[float] = []  # training losses since the last evaluation
         if cfg.checkpoint and os.path.exists(cfg.checkpoint):
             self.load(cfg.checkpoint)
 
@@ -269,6 +268,7 @@ class Trainer:
             "length": self.length,
             "pull": self.pull,
             "history": self.history,
+            "losses": self.losses,
             "numpy_rng": self.rng.bit_generator.state,
             "torch_rng": torch.get_rng_state(),
         }
@@ -282,7 +282,7 @@ class Trainer:
         self.model.load_state_dict(ckpt["model"])
         self.opt.load_state_dict(ckpt["optimizer"])
         self.step, self.length, self.pull = ckpt["step"], ckpt["length"], ckpt["pull"]
-        self.history = ckpt["history"]
+        self.history, self.losses = ckpt["history"], ckpt.get("losses", [])
         self.rng.bit_generator.state = ckpt["numpy_rng"]
         torch.set_rng_state(ckpt["torch_rng"])
 
@@ -319,20 +319,19 @@ class Trainer:
         """Train up to `cfg.steps` (or the time budget), promoting the curriculum; returns the evaluations."""
         cfg = self.cfg
         start = time.monotonic()
-        losses: list[float] = []
         while self.step < cfg.steps:
             loss, _ = self.train_step()
-            losses.append(loss)
+            self.losses.append(loss)
             if self.step % cfg.eval_every == 0:
                 res = evaluate(self.model, self.task, self.length, cfg.eval_samples, self.rng, cfg.batch_size)
                 entry = {
                     "step": self.step,
-                    "loss": float(np.mean(losses)),
+                    "loss": float(np.mean(self.losses)),
                     "seconds": time.monotonic() - start,
                     **res,
                 }
                 self.history.append(entry)
-                losses = []
+                self.losses = []
                 if log:
                     print(json.dumps(entry), flush=True)
                 if 1 - res["sequence_error"] >= cfg.promote_accuracy and self.length < cfg.max_length:
