@@ -54,7 +54,7 @@ def test_interface_size(word, heads):
     assert dnc.output_dim == dnc.hidden_size + heads * word
 
 
-@pytest.mark.parametrize("block_bytes", [0, 1, 3 * 7 * 8 * 2])
+@pytest.mark.parametrize("block_bytes", [0, 1, 7 * 8 * 3])
 def test_fused_link_step_matches_plain_ops_and_gradcheck(block_bytes):
     g = torch.Generator().manual_seed(0)
     b, n, r = 3, 7, 2
@@ -72,8 +72,7 @@ def test_fused_link_step_matches_plain_ops_and_gradcheck(block_bytes):
     expect = torch.autograd.grad(sum((w * t).sum() for w, t in zip(weights, plain, strict=True)), leaves)
     for a, e in zip(grads, expect, strict=True):
         torch.testing.assert_close(a, e)
-    inputs = (link, write, prec, reads.transpose(1, 2).contiguous().detach().requires_grad_())
-    assert torch.autograd.gradcheck(lambda *t: _DenseLinkStep.apply(*t, block_bytes), inputs)
+    assert torch.autograd.gradcheck(lambda *t: _DenseLinkStep.apply(*t, block_bytes), leaves)
 
 
 def test_allocation_matches_definition_and_prefers_free_slots():

@@ -58,81 +58,85 @@ def allocation_weights(usage: torch.Tensor) -> torch.Tensor:
     return torch.zeros_like(usage).scatter(1, order, sorted_alloc)
 
 
-def _block_rows(batch: int, n: int, element_size: int, device: torch.device, block_bytes: int) -> int:
-    """Rows of the link matrix processed at once: all of them on GPU, a cache-sized block on CPU."""
-    if device.type != "cpu" or block_bytes <= 0:
-        return n
-    return max(1, min(n, block_bytes // max(1, batch * n * element_size)))
+def _tiles(link: torch.Tensor, block_bytes: int) -> list[tuple[slice, int, int]]:
+    """(batch slice, first row, end row) tiles of the link matrix: the whole batch at once on GPU; on CPU one
+    sequence at a time in row blocks of about `block_bytes`, so that every op of a tile works in cache on
+    contiguous memory and the matrix products see plain (or transposed) BLAS matrices."""
+    batch, n, _ = link.shape
+    if link.device.type != "cpu" or block_bytes <= 0:
+        return [(slice(0, batch), 0, n)]
+    rows = max(1, min(n, block_bytes // (n * link.element_size())))
+    return [(slice(b, b + 1), a, min(n, a + rows)) for b in range(batch) for a in range(0, n, rows)]
 
 
 class _DenseLinkStep(torch.autograd.Function):
     """L = (1 - w_i - w_j) L_prev + w_i p_j (zero diagonal); f = L r, b = L^T r, with an analytic backward.
 
-    Shapes: link (B, N, N), write (B, N), precedence (B, N), reads_t (B, N, R) (the previous read weights,
-    transposed). Returns (link, forward_t, backward_t) with forward_t, backward_t of shape (B, N, R).
+    Shapes: link (B, N, N), write (B, N), precedence (B, N), reads (B, R, N) (the previous read weights).
+    Returns (link, forward, backward), the last two (B, R, N). Every matrix product has the read weights on
+    the left ((R, N) x (N, n) forms), which BLAS runs at memory speed; (N, N) x (N, R) forms are several
+    times slower on CPU.
     """
 
     @staticmethod
-    def forward(ctx, link, write, precedence, reads_t, block_bytes: int):  # type: ignore[override]
-        batch, n, _ = link.shape
-        rows = _block_rows(batch, n, link.element_size(), link.device, block_bytes)
+    def forward(ctx, link, write, precedence, reads, block_bytes: int):  # type: ignore[override]
+        link = link.contiguous()
         new_link = torch.empty_like(link)
-        fwd = torch.empty_like(reads_t)
-        bwd = torch.zeros_like(reads_t)
-        w_col = write.unsqueeze(1)
-        p_col = precedence.unsqueeze(1)
-        for a in range(0, n, rows):
-            c = min(n, a + rows)
-            old = link[:, a:c]
-            out = new_link[:, a:c]
-            w_row = write[:, a:c].unsqueeze(2)
+        fwd = torch.empty_like(reads)
+        bwd = torch.zeros_like(reads)
+        for bs, a, c in _tiles(link, block_bytes):
+            old = link[bs, a:c]
+            out = new_link[bs, a:c]
+            w_row = write[bs, a:c].unsqueeze(2)
             torch.mul(old, 1 - w_row, out=out)
-            out.addcmul_(old, w_col, value=-1)
-            out.addcmul_(w_row, p_col)
+            out.addcmul_(old, write[bs].unsqueeze(1), value=-1)
+            out.addcmul_(w_row, precedence[bs].unsqueeze(1))
             out.diagonal(offset=a, dim1=1, dim2=2).zero_()
-            fwd[:, a:c] = torch.bmm(out, reads_t)
-            bwd.baddbmm_(out.transpose(1, 2), reads_t[:, a:c])
+            fwd[bs, :, a:c] = torch.bmm(reads[bs], out.transpose(1, 2))
+            bwd[bs].baddbmm_(reads[bs, :, a:c], out)
         ctx.block_bytes = block_bytes
-        ctx.save_for_backward(link, new_link, write, precedence, reads_t)
+        ctx.save_for_backward(link, new_link, write, precedence, reads)
         return new_link, fwd, bwd
 
     @staticmethod
     def backward(ctx, g_link, g_fwd, g_bwd):  # type: ignore[override]
-        link, new_link, write, precedence, reads_t = ctx.saved_tensors
-        batch, n, _ = link.shape
-        rows = _block_rows(batch, n, link.element_size(), link.device, ctx.block_bytes)
-        if g_fwd is None:
-            g_fwd = torch.zeros_like(reads_t)
-        if g_bwd is None:
-            g_bwd = torch.zeros_like(reads_t)
+        link, new_link, write, precedence, reads = ctx.saved_tensors
+        g_fwd = torch.zeros_like(reads) if g_fwd is None else g_fwd.contiguous()
+        g_bwd = torch.zeros_like(reads) if g_bwd is None else g_bwd.contiguous()
+        if g_link is not None:
+            g_link = g_link.contiguous()
         d_link = torch.empty_like(link)
         d_write = torch.zeros_like(write)
         d_prec = torch.zeros_like(precedence)
-        d_reads = torch.zeros_like(reads_t)
-        w_col = write.unsqueeze(1)
-        p_vec = precedence.unsqueeze(2)
-        g_bwd_t = g_bwd.transpose(1, 2)
-        reads_tt = reads_t.transpose(1, 2)
-        for a in range(0, n, rows):
-            c = min(n, a + rows)
-            new = new_link[:, a:c]
-            # Gradient reaching the (pre-mask) new link block: from the next step and from both reads.
+        d_reads = torch.zeros_like(reads)
+        # [g_fwd; reads] and [reads; g_bwd] stacked: the two outer-product terms of the gradient in one product.
+        left = torch.cat([g_fwd, reads], dim=1)
+        right = torch.cat([reads, g_bwd], dim=1)
+        tiles = _tiles(link, ctx.block_bytes)
+        tile_rows = max(c - a for _, a, c in tiles)
+        tile_batch = tiles[0][0].stop - tiles[0][0].start
+        scale_buf = link.new_empty(tile_batch, tile_rows, link.shape[2])
+        prod_buf = link.new_empty(tile_batch, tile_rows, link.shape[2])
+        for bs, a, c in tiles:
+            new = new_link[bs, a:c]
+            # Gradient reaching the (pre-mask) new link tile, from the next step and from both reads, built
+            # in place in the d_link tile and scaled by (1 - w_i - w_j) once the reductions have used it.
+            grad = d_link[bs, a:c]
             if g_link is None:
-                grad = torch.bmm(g_fwd[:, a:c], reads_tt)
+                torch.bmm(left[bs, :, a:c].transpose(1, 2), right[bs], out=grad)
             else:
-                grad = torch.baddbmm(g_link[:, a:c], g_fwd[:, a:c], reads_tt)
-            grad.baddbmm_(reads_t[:, a:c], g_bwd_t)
+                torch.baddbmm(g_link[bs, a:c], left[bs, :, a:c].transpose(1, 2), right[bs], out=grad)
             grad.diagonal(offset=a, dim1=1, dim2=2).zero_()
-            d_reads.baddbmm_(new.transpose(1, 2), g_fwd[:, a:c])
-            d_reads[:, a:c] += torch.bmm(new, g_bwd)
-            w_row = write[:, a:c]
-            d_prec.unsqueeze(2).baddbmm_(grad.transpose(1, 2), w_row.unsqueeze(2))
-            prod = grad * link[:, a:c]
-            d_write[:, a:c] += torch.bmm(grad, p_vec).squeeze(2) - prod.sum(2)
-            d_write -= prod.sum(1)
-            out = d_link[:, a:c]
-            torch.mul(grad, 1 - w_row.unsqueeze(2), out=out)
-            out.addcmul_(grad, w_col, value=-1)
+            d_reads[bs].baddbmm_(g_fwd[bs, :, a:c], new)
+            d_reads[bs, :, a:c] += torch.bmm(g_bwd[bs], new.transpose(1, 2))
+            w_row = write[bs, a:c].unsqueeze(1)
+            d_prec[bs].unsqueeze(1).baddbmm_(w_row, grad)
+            prod = torch.mul(grad, link[bs, a:c], out=prod_buf[:, : c - a])
+            d_write[bs, a:c] += torch.bmm(precedence[bs].unsqueeze(1), grad.transpose(1, 2)).squeeze(1)
+            d_write[bs, a:c] -= prod.sum(2)
+            d_write[bs] -= prod.sum(1)
+            scale = torch.sub(1 - w_row.transpose(1, 2), write[bs].unsqueeze(1), out=scale_buf[:, : c - a])
+            grad.mul_(scale)
         return d_link, d_write, d_prec, d_reads, None
 
 
@@ -140,8 +144,7 @@ def dense_link_step(
     link: torch.Tensor, write: torch.Tensor, precedence: torch.Tensor, reads: torch.Tensor, block_bytes: int
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Link update and directional reads: reads (B, R, N) -> (link, forward (B, R, N), backward (B, R, N))."""
-    new_link, fwd_t, bwd_t = _DenseLinkStep.apply(link, write, precedence, reads.transpose(1, 2), block_bytes)
-    return new_link, fwd_t.transpose(1, 2), bwd_t.transpose(1, 2)
+    return _DenseLinkStep.apply(link, write, precedence, reads.contiguous(), block_bytes)
 
 
 def _top_k_sparse(weights: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -282,9 +285,7 @@ class DNC(Controller):
             "read_modes": torch.softmax(parts[9].view(b, r, 3), dim=-1),
         }
 
-    def step(
-        self, x: torch.Tensor, state: State, context: Context | None = None
-    ) -> tuple[torch.Tensor, State]:
+    def step(self, x: torch.Tensor, state: State, context: Context | None = None) -> tuple[torch.Tensor, State]:
         """One DNC step: controller, write (usage, allocation, content), link update, reads."""
         if x.dim() != 2 or x.shape[1] != self.input_dim:
             raise ValueError(f"DNC.step: x must be (batch, {self.input_dim}), got {tuple(x.shape)}")
@@ -311,9 +312,7 @@ class DNC(Controller):
         ].unsqueeze(1)
         # Temporal links from the previous precedence, then the new precedence.
         if self.link_k:
-            link_v, link_i, fwd, bwd = sparse_link_step(
-                link_v, link_i, write_w, precedence, read_w, self.link_k
-            )
+            link_v, link_i, fwd, bwd = sparse_link_step(link_v, link_i, write_w, precedence, read_w, self.link_k)
             link_state: tuple[torch.Tensor, ...] = (link_v, link_i)
         else:
             link, fwd, bwd = dense_link_step(link, write_w, precedence, read_w, self.block_bytes)
