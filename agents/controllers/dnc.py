@@ -59,14 +59,18 @@ def allocation_weights(usage: torch.Tensor) -> torch.Tensor:
 
 
 def _tiles(link: torch.Tensor, block_bytes: int) -> list[tuple[slice, int, int]]:
-    """(batch slice, first row, end row) tiles of the link matrix: the whole batch at once on GPU; on CPU one
-    sequence at a time in row blocks of about `block_bytes`, so that every op of a tile works in cache on
-    contiguous memory and the matrix products see plain (or transposed) BLAS matrices."""
+    """(batch slice, first row, end row) tiles of the link matrix: the whole batch at once on GPU; on CPU tiles
+    of about `block_bytes` (row blocks of one sequence, or whole matrices of a few sequences), so that every op
+    of a tile works in cache on contiguous memory and the matrix products see plain BLAS matrices."""
     batch, n, _ = link.shape
     if link.device.type != "cpu" or block_bytes <= 0:
         return [(slice(0, batch), 0, n)]
-    rows = max(1, min(n, block_bytes // (n * link.element_size())))
-    return [(slice(b, b + 1), a, min(n, a + rows)) for b in range(batch) for a in range(0, n, rows)]
+    row_bytes = n * link.element_size()
+    rows = max(1, min(n, block_bytes // row_bytes))
+    if rows < n:
+        return [(slice(b, b + 1), a, min(n, a + rows)) for b in range(batch) for a in range(0, n, rows)]
+    per = max(1, block_bytes // (n * row_bytes))  # small matrices: several sequences per tile
+    return [(slice(b, min(batch, b + per)), 0, n) for b in range(0, batch, per)]
 
 
 class _DenseLinkStep(torch.autograd.Function):
@@ -131,11 +135,13 @@ class _DenseLinkStep(torch.autograd.Function):
             d_reads[bs, :, a:c] += torch.bmm(g_bwd[bs], new.transpose(1, 2))
             w_row = write[bs, a:c].unsqueeze(1)
             d_prec[bs].unsqueeze(1).baddbmm_(w_row, grad)
-            prod = torch.mul(grad, link[bs, a:c], out=prod_buf[:, : c - a])
+            prod = torch.mul(grad, link[bs, a:c], out=prod_buf[: grad.shape[0], : c - a])
             d_write[bs, a:c] += torch.bmm(precedence[bs].unsqueeze(1), grad.transpose(1, 2)).squeeze(1)
             d_write[bs, a:c] -= prod.sum(2)
             d_write[bs] -= prod.sum(1)
-            scale = torch.sub(1 - w_row.transpose(1, 2), write[bs].unsqueeze(1), out=scale_buf[:, : c - a])
+            scale = torch.sub(
+                1 - w_row.transpose(1, 2), write[bs].unsqueeze(1), out=scale_buf[: grad.shape[0], : c - a]
+            )
             grad.mul_(scale)
         return d_link, d_write, d_prec, d_reads, None
 
