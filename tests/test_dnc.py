@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -210,7 +211,7 @@ def test_bad_input_shape_raises():
         dnc.step(torch.randn(2, 4), dnc.initial_state(2))
 
 
-def test_registered_and_trains_with_reinforce():
+def test_registered_and_trains_with_reinforce(tmp_path):
     from agents.reinforce import Reinforce
     from memtape_env.sb3 import MemTapeVecEnv
 
@@ -230,3 +231,12 @@ def test_registered_and_trains_with_reinforce():
     assert model.num_timesteps >= 64
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
     assert all(torch.isfinite(p).all() for p in after)
+    # predict carries the recurrent state like RecurrentPPO; save/load round-trips the controller.
+    obs = env.reset()
+    actions, state = model.predict(obs)
+    again, _ = model.predict(obs, state, episode_start=np.zeros(4, dtype=bool))
+    assert actions.shape == again.shape == (4, len(env.action_space.nvec))
+    model.save(tmp_path / "dnc.zip")
+    loaded = Reinforce.load(tmp_path / "dnc.zip")
+    for a, b in zip(model.policy.state_dict().values(), loaded.policy.state_dict().values(), strict=True):
+        assert torch.equal(a, b)

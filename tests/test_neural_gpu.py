@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -140,3 +141,8 @@ def test_trains_with_reinforce_on_the_observed_tape():
     assert model.num_timesteps >= 64
     after = list(model.policy.controller.gpu.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    obs = env.reset()
+    actions, state = model.predict(obs)
+    assert state[1].tolist() == [1.0] * 4  # the image was computed for every env
+    again, state = model.predict(obs, state, episode_start=np.zeros(4, dtype=bool))
+    assert actions.shape == again.shape and state[2].tolist() == [2] * 4
