@@ -216,7 +216,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tol", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    torch.set_default_dtype(torch.float64)
     names = [c for c in CONTROLLER_KWARGS if c in CONTROLLERS] if args.controller == "all" else [args.controller]
     config = ReinforceConfig(baseline=args.baseline, normalize_advantage=False, ent_coef=0.0)
     print(f"{len(enumerate_episodes().obs[0])} enumerated sequences, eps={args.eps}, float64, bug={args.bug}")

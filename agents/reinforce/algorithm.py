@@ -91,6 +91,7 @@ class Reinforce(BaseAlgorithm):
 
     def _fill_policy_kwargs(self, env: VecEnv) -> None:
         """Name the observation/action components from the env and ask for the baseline network if needed."""
+        self.policy_kwargs = dict(self.policy_kwargs)  # never mutate the caller's dict
         for key, attr in (("observation_names", "observation_names"), ("action_names", "action_names")):
             if key not in self.policy_kwargs:
                 names = _env_attr(env, attr)
