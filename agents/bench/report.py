@@ -89,6 +89,8 @@ def _fmt(value: Any, kind: str = "") -> str:
         return "—"
     if kind == "steps":
         return f"{value / 1000:.1f}k" if value >= 1000 else f"{value:.0f}"
+    if kind == "int":
+        return f"{value:,.0f}"
     if kind == "seconds":
         return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
     if isinstance(value, float):
@@ -108,7 +110,7 @@ def markdown(suite: Suite, results: list[dict[str, Any]]) -> str:
         + f"; threshold = rolling mean return over {suite.eval.window} episodes.",
         "",
         "| task | algorithm | solved | steps to thr. | time to thr. | final return | max curriculum "
-        "| longest solved | µs/step |",
+        "| longest solved (best seed) | µs/step |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -117,7 +119,7 @@ def markdown(suite: Suite, results: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['task']} | {r['algorithm']} | {solved} | {_fmt(r['steps_to_threshold'], 'steps')} "
             f"| {_fmt(r['seconds_to_threshold'], 'seconds')} | {final} | {_fmt(r['max_curriculum'])} "
-            f"| {_fmt(r['longest_solved'])} | {_fmt(r['us_per_step'])} |"
+            f"| {_fmt(r['longest_solved'])} | {_fmt(r['us_per_step'], 'int')} |"
         )
     gen = generalisation(suite, results)
     lengths = sorted({n for cell in gen.values() for n in cell})
