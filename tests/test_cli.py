@@ -108,3 +108,19 @@ def test_bench_check_and_list(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bad_input_names_the_problem(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("algo", "params"),
+    [
+        ("a2c", ["n_envs=2", "n_steps=8"]),
+        ("dqn", ["learning_starts=16", "buffer_size=64", "batch_size=8"]),
+        ("ppo_lstm", ["n_envs=2", "n_steps=16", "batch_size=16", "n_epochs=1"]),
+    ],
+)
+def test_train_and_eval_other_sb3_algorithms(algo: str, params: list[str], tmp_path: Path) -> None:
+    """A2C, DQN (flattened actions) and RecurrentPPO (int-sized LSTM input) train, save, load and evaluate."""
+    out = tmp_path / algo
+    argv = ["train", "--algo", algo, "--env", "memtape/Copy-v0", "--timesteps", "32", "-params", *params]
+    assert main([*argv, "--out", str(out), "--no-progress", "--eval-lengths", "3", "--eval-episodes", "2"]) == 0
+    assert json.loads((out / "run.json").read_text())["algo"] == algo
