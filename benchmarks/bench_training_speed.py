@@ -18,6 +18,7 @@ import warnings
 import torch
 from sb3_contrib import RecurrentPPO
 
+from agents.extractors import FlattenExtractor
 from agents.reinforce import Reinforce
 from memtape_env.sb3 import MemTapeVecEnv
 
@@ -61,7 +62,7 @@ def main() -> None:
         env(),
         seed=args.seed,
         device="cpu",
-        policy_kwargs=dict(lstm_hidden_size=args.hidden, n_lstm_layers=1),
+        policy_kwargs=dict(lstm_hidden_size=args.hidden, n_lstm_layers=1, features_extractor_class=FlattenExtractor),
     )
     rates = {}
     for name, model in (("Reinforce (LSTM)", reinforce), ("RecurrentPPO (MlpLstmPolicy)", ppo)):
