@@ -1,7 +1,8 @@
 """Suite plots as PNG (matplotlib, Agg backend): learning curves and generalisation curves, one panel per task.
 
-Learning curve: rolling mean episode return against env steps, mean over seeds with a min-max band (each seed's
-curve is interpolated onto a common step grid). Generalisation curve: success rate at each fixed evaluation length.
+Learning curve: rolling mean episode return against env steps (and against training wall time), mean over seeds
+with a min-max band (each seed's curve is interpolated onto a common grid). Generalisation curve: success rate
+at each fixed evaluation length.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def _pyplot() -> Any:
     return plt
 
 
-def read_curve(run_dir: Path, window: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(steps, rolling mean return) from a run's episodes.csv, or None when it has no episodes."""
+def read_curve(run_dir: Path, window: int, x: str = "step") -> tuple[np.ndarray, np.ndarray] | None:
+    """(x, rolling mean return) from a run's episodes.csv, x being "step" or "time_s"; None without episodes."""
     path = run_dir / "episodes.csv"
     if not path.is_file():
         return None
@@ -36,7 +37,7 @@ def read_curve(run_dir: Path, window: int) -> tuple[np.ndarray, np.ndarray] | No
         rows = list(csv.DictReader(f))
     if not rows:
         return None
-    steps = np.array([float(r["step"]) for r in rows])
+    steps = np.array([float(r[x]) for r in rows])
     returns = np.array([float(r["return"]) for r in rows])
     kernel = np.ones(min(window, len(returns)))
     rolling = np.convolve(returns, kernel, mode="full")[: len(returns)] / np.minimum(
@@ -55,8 +56,9 @@ def _grid(n: int) -> tuple[Any, np.ndarray]:
     return fig, axes.flat
 
 
-def learning_curves(suite: Suite, results: list[dict[str, Any]], root: Path, path: Path) -> Path:
-    """Plot rolling return vs env steps for every (task, algorithm), mean over seeds with a min-max band."""
+def learning_curves(suite: Suite, results: list[dict[str, Any]], root: Path, path: Path, x: str = "step") -> Path:
+    """Plot rolling return vs env steps (or training seconds, x="time_s") for every (task, algorithm): mean over
+    seeds with a min-max band; a seed that stopped earlier than the others holds its last value."""
     from agents.bench.runs import expand
 
     fig, axes = _grid(len(suite.tasks))
@@ -66,7 +68,7 @@ def learning_curves(suite: Suite, results: list[dict[str, Any]], root: Path, pat
             curves = []
             for run in runs:
                 if run.task_id == task.id and run.algo_name == algo.name:
-                    curve = read_curve(root / run.dirname, suite.eval.window)
+                    curve = read_curve(root / run.dirname, suite.eval.window, x)
                     if curve is not None:
                         curves.append(curve)
             if not curves:
@@ -86,7 +88,7 @@ def learning_curves(suite: Suite, results: list[dict[str, Any]], root: Path, pat
         if threshold is not None:
             ax.axhline(threshold, color="grey", linestyle="--", linewidth=1)
         ax.set_title(task.id, fontsize=10)
-        ax.set_xlabel("env steps")
+        ax.set_xlabel("env steps" if x == "step" else "training wall time (s)")
         ax.set_ylabel(f"return (rolling {suite.eval.window})")
         _legend(ax)
     return _save(fig, path)
@@ -125,8 +127,9 @@ def _save(fig: Any, path: Path) -> Path:
 
 
 def write_plots(suite: Suite, results: list[dict[str, Any]], root: Path, out_dir: Path) -> dict[str, Path]:
-    """Write learning_curves.png and generalisation.png into `out_dir`."""
+    """Write learning_curves.png (vs env steps), learning_curves_time.png (vs seconds), generalisation.png."""
     return {
         "learning_curves": learning_curves(suite, results, root, out_dir / "learning_curves.png"),
+        "learning_curves_time": learning_curves(suite, results, root, out_dir / "learning_curves_time.png", x="time_s"),
         "generalisation": generalisation_curves(suite, results, out_dir / "generalisation.png"),
     }
