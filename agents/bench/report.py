@@ -104,7 +104,7 @@ def markdown(suite: Suite, results: list[dict[str, Any]]) -> str:
     lines = [
         f"### Suite `{suite.name}`",
         "",
-        f"{len(suite.seeds)} seeds, {suite.budget.timesteps:,} env steps per run"
+        f"{len(suite.seeds)} seed{'s' if len(suite.seeds) != 1 else ''}, {suite.budget.timesteps:,} env steps per run"
         + (f" (capped at {suite.budget.wall_time_s:g} s)" if suite.budget.wall_time_s else "")
         + (", stopped at threshold" if suite.budget.stop_at_threshold else "")
         + f"; threshold = rolling mean return over {suite.eval.window} episodes.",
