@@ -7,7 +7,7 @@ curriculum length reached, the success rate at that length (deterministic episod
 right, fixed length), env steps and wall time, as a Markdown table. The agents run side by side in the same run:
 
 - reinforce-lstm:   Reinforce, LSTM controller, RL-NTM hybrid objective (moves by REINFORCE, symbols by backprop)
-- reinforce-rlntm:  the same with the RL-NTM direct-access tape controller (tasks with a memory tape only)
+- reinforce-rlntm:  the same with the RL-NTM direct-access tape controller (env memory tape added: memory=True)
 - reinforce-pure:   Reinforce, LSTM, every action component by REINFORCE
 - recurrent-ppo:    sb3-contrib RecurrentPPO, MlpLstmPolicy, defaults
 
@@ -50,12 +50,15 @@ class Agent:
 
     env_kwargs: dict[str, Any]
     build: Callable[[VecMonitor, int], BaseAlgorithm]
-    needs_memory: bool = False
 
 
 def _reinforce(controller: str, kwargs: dict[str, Any], **hyper: Any) -> Callable[[VecMonitor, int], BaseAlgorithm]:
     def build(env: VecMonitor, seed: int) -> BaseAlgorithm:
-        policy_kwargs = dict(controller_class=controller, controller_kwargs=kwargs)
+        controller_kwargs = dict(kwargs)
+        names = env.get_attr("observation_names")[0]
+        if "memory_head" in names:  # one controller cell per env memory cell
+            controller_kwargs["memory_size"] = int(env.observation_space.nvec[names.index("memory_head")])
+        policy_kwargs = dict(controller_class=controller, controller_kwargs=controller_kwargs)
         return Reinforce("ControllerPolicy", env, seed=seed, device="auto", policy_kwargs=policy_kwargs, **hyper)
 
     return build
@@ -70,9 +73,8 @@ def _recurrent_ppo(env: VecMonitor, seed: int) -> BaseAlgorithm:
 AGENTS: dict[str, Agent] = {
     "reinforce-lstm": Agent({"observe_prev_action": True}, _reinforce("lstm", {"hidden_size": 64}, **HYBRID)),
     "reinforce-rlntm": Agent(
-        {"observe_prev_action": True, "observe_heads": True},
-        _reinforce("rlntm_direct", {"hidden_size": 64, "memory_dim": 16, "memory_size": 128}, **HYBRID),
-        needs_memory=True,
+        {"observe_prev_action": True, "observe_heads": True, "memory": True},
+        _reinforce("rlntm_direct", {"hidden_size": 64, "memory_dim": 16}, **HYBRID),
     ),
     "reinforce-pure": Agent(
         {"observe_prev_action": True},
@@ -128,9 +130,6 @@ def run(task: str, agent_name: str, seed: int, args: argparse.Namespace) -> Resu
     agent = AGENTS[agent_name]
     result = Result(task, agent_name, seed, reward_threshold=gym.spec(task_id).reward_threshold)
     raw = MemTapeVecEnv(task_id, args.n_envs, seed=seed, **agent.env_kwargs)
-    if agent.needs_memory and "memory_head" not in raw.observation_names:
-        result.note = "no memory tape: tape controller not applicable"
-        return result
     env = VecMonitor(raw)
     torch.manual_seed(seed)
     model = agent.build(env, seed)
