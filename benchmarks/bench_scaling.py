@@ -235,10 +235,18 @@ def main() -> None:
         for r in results:
             writer.writerow([r.controller, r.n, f"{r.ms_per_step:.3f}", f"{r.mb_per_step:.3f}"])
     plot(csv_path, out / "scaling.png")
-    by = {(r.controller, r.n): r for r in results}
-    if ("dnc", 1024) in by and ("dnc_dense_reference", 1024) in by:
-        ratio = by[("dnc_dense_reference", 1024)].ms_per_step / by[("dnc", 1024)].ms_per_step
-        print(f"DNC speed-up over the dense reference at N=1024: {ratio:.2f}x (target >= 2x)")
+    if 1024 in sizes:
+        # The headline ratio: the two measured alternately, best of each, so that a change in the machine's
+        # load during the sweep does not favour either.
+        best = {"dnc": math.inf, "dnc_dense_reference": math.inf}
+        for _ in range(3):
+            for name in best:
+                best[name] = min(best[name], measure(name, 1024, args.steps, 1).ms_per_step)
+        ratio = best["dnc_dense_reference"] / best["dnc"]
+        print(
+            f"DNC at N=1024, measured alternately: {best['dnc']:.1f} ms/step, dense reference "
+            f"{best['dnc_dense_reference']:.1f} ms/step; speed-up {ratio:.2f}x (target >= 2x)"
+        )
     tape = [r for r in results if r.controller == "tape"]
     if len(tape) > 1:
         growth = tape[-1].ms_per_step / tape[0].ms_per_step
