@@ -66,6 +66,7 @@ class SupervisedConfig:
     test_samples: int = 32  # sequences per test length
     test_batch: int = 8  # sequences per test forward pass
     threads: int = 0  # torch threads (0: torch default)
+    device: str = "auto"  # "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
@@ -96,6 +97,10 @@ class SupervisedConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if not 0 < self.promote_accuracy <= 1:
             raise ValueError(f"promote_accuracy must be in (0, 1], got {self.promote_accuracy!r}")
+        try:
+            torch.device("cpu" if self.device == "auto" else self.device)
+        except RuntimeError as err:
+            raise ValueError(f"device must be 'auto' or a torch device, got {self.device!r}") from err
         if any(n < 1 for n in self.test_lengths):
             raise ValueError(f"test_lengths must be positive, got {self.test_lengths!r}")
 
@@ -190,7 +195,8 @@ def evaluate(
     for start in range(0, n, batch):
         k = min(batch, n - start)
         x, y = task.generate(rng, k, length)
-        inputs, targets = torch.from_numpy(x), torch.from_numpy(y)
+        device = next(model.parameters()).device
+        inputs, targets = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
         if isinstance(model, NeuralGPUModel):
             logits = model(inputs[:, 0], targets.shape[1])
             full = model.full_targets(targets, inputs.shape[2])
@@ -240,7 +246,9 @@ class Trainer:
         self.cfg = cfg
         self.task = get_task(cfg.task)
         torch.manual_seed(cfg.seed)
-        self.model = build_model(self.task, cfg)
+        auto = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(auto if cfg.device == "auto" else cfg.device)
+        self.model = build_model(self.task, cfg).to(self.device)
         if cfg.optimizer == "adam":
             self.opt: torch.optim.Optimizer = torch.optim.Adam(
                 self.model.parameters(), lr=cfg.lr, eps=cfg.optimizer_eps
@@ -295,7 +303,7 @@ class Trainer:
         cfg = self.cfg
         length = sample_length(self.rng, self.length, self.low, cfg.max_length)
         x, y = self.task.generate(self.rng, cfg.batch_size, length)
-        loss, correct = batch_loss(self.model, torch.from_numpy(x), torch.from_numpy(y))
+        loss, correct = batch_loss(self.model, torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device))
         total = loss
         if self.pull and isinstance(self.model, NeuralGPUModel):
             total = loss + self.pull * self.model.gpu.relaxation_penalty()

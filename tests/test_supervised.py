@@ -58,6 +58,7 @@ def small(**kw) -> SupervisedConfig:
         ({"grad_noise": -1.0}, "grad_noise"),
         ({"promote_accuracy": 1.5}, "promote_accuracy"),
         ({"test_lengths": [0]}, "test_lengths"),
+        ({"device": "gpu0"}, "device"),
     ],
 )
 def test_bad_config_raises(kw, match):
