@@ -88,9 +88,7 @@ class NeuralGPU(nn.Module):
         pad = (self.kernel[0] // 2, self.kernel[1] // 2)
         gates = F.conv2d(s, self.gate_weight[layer, which], self.gate_bias[layer, which], padding=pad)
         u, r = hard_sigmoid_gate(gates).chunk(2, dim=1)
-        cand = torch.tanh(
-            F.conv2d(r * s, self.cand_weight[layer, which], self.cand_bias[layer, which], padding=pad)
-        )
+        cand = torch.tanh(F.conv2d(r * s, self.cand_weight[layer, which], self.cand_bias[layer, which], padding=pad))
         return u * s + (1 - u) * cand
 
     def forward(self, tape: torch.Tensor, steps: int | None = None) -> torch.Tensor:
@@ -98,9 +96,7 @@ class NeuralGPU(nn.Module):
         if tape.dim() != 2:
             raise ValueError(f"NeuralGPU: tape must be (batch, width), got {tuple(tape.shape)}")
         if tape.numel() and (int(tape.min()) < 0 or int(tape.max()) >= self.vocab):
-            raise ValueError(
-                f"NeuralGPU: tape symbols must be in [0, {self.vocab}), got {tape.min()}..{tape.max()}"
-            )
+            raise ValueError(f"NeuralGPU: tape symbols must be in [0, {self.vocab}), got {tape.min()}..{tape.max()}")
         batch, width = tape.shape
         row0 = self.embed(tape).transpose(1, 2).unsqueeze(2)  # (B, m, 1, w)
         rest = row0.new_zeros(batch, self.channels, self.height - 1, width)
@@ -174,9 +170,7 @@ class NeuralGPUController(Controller):
             torch.zeros(batch_size, self.hidden_size, device=device, dtype=dtype),
         )
 
-    def step(
-        self, x: torch.Tensor, state: State, context: Context | None = None
-    ) -> tuple[torch.Tensor, State]:
+    def step(self, x: torch.Tensor, state: State, context: Context | None = None) -> tuple[torch.Tensor, State]:
         if context is None or "tape" not in context:
             raise ValueError(
                 "NeuralGPUController needs context['tape']: make the env with observe_tape=<width> "
