@@ -67,6 +67,11 @@ class MemTapeEnv(gym.Env[np.ndarray, np.ndarray]):
         self._has_reset = False
 
     @property
+    def curriculum(self):
+        """The length curriculum (`memtape_env.curriculum.Curriculum`); `curriculum.state()` says where it is."""
+        return self.machine.curriculum
+
+    @property
     def task(self):
         """The task this env plays (`memtape_env.tasks.Task`)."""
         return self.machine.task

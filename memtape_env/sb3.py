@@ -52,6 +52,11 @@ class MemTapeVecEnv(VecEnv):
             self.seed(seed)
 
     @property
+    def curriculum(self):
+        """The length curriculum (`memtape_env.curriculum.Curriculum`); `curriculum.state()` says where it is."""
+        return self.machine.curriculum
+
+    @property
     def task(self):
         """The task these envs play (`memtape_env.tasks.Task`)."""
         return self.machine.task

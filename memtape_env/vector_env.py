@@ -59,6 +59,11 @@ class MemTapeVectorEnv(VectorEnv):
         self._has_reset = False
 
     @property
+    def curriculum(self):
+        """The length curriculum (`memtape_env.curriculum.Curriculum`); `curriculum.state()` says where it is."""
+        return self.machine.curriculum
+
+    @property
     def task(self):
         """The task these envs play (`memtape_env.tasks.Task`)."""
         return self.machine.task

@@ -89,3 +89,13 @@ def test_first_full_window_batch_equals_one_at_a_time():
                 one = j
                 break
         assert hit == one
+
+
+def test_curriculum_is_public_on_every_view():
+    from memtape_env.sb3 import MemTapeVecEnv
+
+    env = gym.make("memtape/ClassicCopy-v0")
+    assert env.unwrapped.curriculum.state() == {"min_length": 2}
+    vec = gym.make_vec("memtape/Copy-v0", 2, vectorization_mode="vector_entry_point")
+    assert vec.curriculum.state() == {"current_length": 2}
+    assert MemTapeVecEnv("memtape/Copy-v0", 2).get_attr("curriculum")[0].kind == "rlntm"
