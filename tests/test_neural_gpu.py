@@ -146,3 +146,21 @@ def test_trains_with_reinforce_on_the_observed_tape():
     assert state[1].tolist() == [1.0] * 4  # the image was computed for every env
     again, state = model.predict(obs, state, episode_start=np.zeros(4, dtype=bool))
     assert actions.shape == again.shape and state[2].tolist() == [2] * 4
+
+
+@pytest.mark.slow
+def test_learns_short_binary_addition():
+    """A learning check: the supervised Neural GPU solves binary addition up to 4 bits (about 700 steps)."""
+    from agents.supervised import SupervisedConfig, Trainer, evaluate
+
+    cfg = SupervisedConfig(
+        task="BinaryAddition",
+        controller_kwargs={"channels": 24, "height": 4, "layers": 2},
+        steps=2000,
+        max_length=4,
+        eval_every=50,
+    )
+    trainer = Trainer(cfg)
+    trainer.train(log=False)
+    res = evaluate(trainer.model, trainer.task, 4, 128, np.random.default_rng(9))
+    assert res["sequence_error"] < 0.1
