@@ -21,8 +21,7 @@ def first_full_window(history: np.ndarray, new: np.ndarray, window: int, ok) -> 
     """Append `new` to `history` (values since the last promotion); find the first full window of `window` values
     ending in `new` whose sum satisfies `ok`. Returns (its last index in `new` or -1, the last `window` values).
 
-    Window sums are plain sums of the `window` values (the same numbers whether episodes arrive one at a time or
-    in a batch); one new value, the single env's case, costs a single sum.
+    One new value, the single env's case, costs a single sum; a batch uses running sums.
     """
     values = np.concatenate([history, new])
     if len(values) < window:  # no full window yet
@@ -30,7 +29,9 @@ def first_full_window(history: np.ndarray, new: np.ndarray, window: int, ok) -> 
     if len(new) == 1:
         return (0, values[:0]) if ok(values[-window:].sum()) else (-1, values[-window:])
     first = max(0, len(history) + 1 - window)
-    sums = np.lib.stride_tricks.sliding_window_view(values[first:], window).sum(axis=1)
+    # Running sums keep batches O(n); windows of 0/1 flags (the classic rule) stay exact.
+    csum = np.concatenate([[0.0], np.cumsum(values[first:])])
+    sums = csum[window:] - csum[:-window]
     hits = np.flatnonzero(ok(sums))
     if len(hits):
         return first + int(hits[0]) + window - len(history) - 1, values[:0]

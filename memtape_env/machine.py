@@ -87,6 +87,7 @@ class TapeMachine:
         self.prev_action = np.tile(self._none_action, (n, 1))
         self.last_reward = np.zeros(n, dtype=np.float64)
         self.done = np.ones(n, dtype=bool)  # also true before the first reset: nothing to record then
+        self.episodes = 0  # episodes the curriculum has seen
 
     # ---- episodes -------------------------------------------------------------------------------------------
 
@@ -140,6 +141,7 @@ class TapeMachine:
             self._target_rows = self._rows * twidth
 
     def _record(self, idx: np.ndarray) -> None:
+        self.episodes += len(idx)
         self.curriculum.record(self.ep_return[idx], self.correct[idx], self.target_len[idx])
 
     # ---- dynamics -------------------------------------------------------------------------------------------
@@ -183,8 +185,10 @@ class TapeMachine:
         if self._observe_prev:
             self.prev_action = actions.copy()
         done = terminated | truncated
-        self.done = done
-        finished = done if active is None else done & active
+        if active is None:
+            self.done, finished = done, done
+        else:  # envs waiting for their autoreset stay done: their extra step is never an episode
+            self.done, finished = done | ~active, done & active
         if finished.any():
             self._record(np.flatnonzero(finished))
         return reward, terminated, truncated, target_symbol

@@ -100,3 +100,16 @@ def test_vector_env_long_inputs_and_memory_budget():
     assert nbytes < 200 * 2**20
     obs, *_ = v.step(np.zeros((4096, 3), dtype=np.int64))
     assert obs.shape == (4096, 1)
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_curriculum_sees_exactly_the_finished_episodes(mode):
+    """Envs waiting for their autoreset take no real step, so nothing extra reaches the curriculum."""
+    v = gym.make_vec("memtape/Copy-v0", 16, vectorization_mode="vector_entry_point", autoreset_mode=mode)
+    v.reset(seed=0)
+    finished = 0
+    for a in _random_actions(v.single_action_space, 16, 100, 3):
+        _, _, terminated, truncated, _ = v.step(a)
+        finished += int((terminated | truncated).sum())
+    assert finished > 100
+    assert v.machine.episodes == finished
