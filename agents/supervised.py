@@ -59,7 +59,7 @@ class SupervisedConfig:
     eval_every: int = 50  # steps between curriculum evaluations
     eval_samples: int = 64  # sequences per curriculum evaluation
     seed: int = 0  # seeds numpy and torch
-    checkpoint: str | None = None  # path of the checkpoint (written atomically, resumed from when present)
+    checkpoint: str | None = None  # checkpoint path (atomic, resumed from); PATH.best: best model at max_length
     checkpoint_every: int = 200  # steps between checkpoints
     time_budget: float = 0.0  # seconds of training before stopping with a checkpoint (0: no limit)
     test_lengths: list[int] = field(default_factory=list)  # lengths to test after training
@@ -264,6 +264,7 @@ class Trainer:
         self.pull = cfg.relax_pull
         self.history: list[dict[str, float]] = []
         self.losses: list[float] = []  # training losses since the last evaluation
+        self.best_error = math.inf  # lowest sequence error of an evaluation at max_length so far
         if cfg.checkpoint and os.path.exists(cfg.checkpoint):
             self.load(cfg.checkpoint)
 
@@ -277,6 +278,7 @@ class Trainer:
             "pull": self.pull,
             "history": self.history,
             "losses": self.losses,
+            "best_error": self.best_error,
             "numpy_rng": self.rng.bit_generator.state,
             "torch_rng": torch.get_rng_state(),
         }
@@ -291,6 +293,7 @@ class Trainer:
         self.opt.load_state_dict(ckpt["optimizer"])
         self.step, self.length, self.pull = ckpt["step"], ckpt["length"], ckpt["pull"]
         self.history, self.losses = ckpt["history"], ckpt.get("losses", [])
+        self.best_error = ckpt.get("best_error", math.inf)
         self.rng.bit_generator.state = ckpt["numpy_rng"]
         torch.set_rng_state(ckpt["torch_rng"])
 
@@ -342,6 +345,11 @@ class Trainer:
                 self.losses = []
                 if log:
                     print(json.dumps(entry), flush=True)
+                at_top = self.length == cfg.max_length
+                if at_top and cfg.checkpoint and res["sequence_error"] <= self.best_error:
+                    # Long runs can collapse (the Neural GPU does): keep the best model at the top length too.
+                    self.best_error = res["sequence_error"]
+                    save_checkpoint(cfg.checkpoint + ".best", self.state_dict())
                 if 1 - res["sequence_error"] >= cfg.promote_accuracy and self.length < cfg.max_length:
                     self.length += 1
                     self.pull *= cfg.relax_pull_growth

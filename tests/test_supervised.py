@@ -164,6 +164,19 @@ def test_save_checkpoint_leaves_the_old_file_on_failure(tmp_path):
     assert torch.load(path, weights_only=False) == {"a": 1}
 
 
+def test_best_checkpoint_at_the_top_length(tmp_path, monkeypatch):
+    errors = iter([0.5, 0.2, 0.9])
+    monkeypatch.setattr(
+        "agents.supervised.evaluate",
+        lambda *a, **k: {"length": 0, "n": 1, "sequence_error": next(errors), "symbol_error": 0.0},
+    )
+    path = str(tmp_path / "run.pt")
+    trainer = Trainer(small(steps=6, eval_every=2, start_length=4, max_length=4, checkpoint=path))
+    trainer.train(log=False)
+    best = torch.load(path + ".best", weights_only=False)
+    assert best["step"] == 4 and best["best_error"] == 0.2 and trainer.step == 6
+
+
 def test_curriculum_promotes_when_the_current_length_is_solved(monkeypatch):
     trainer = Trainer(small(steps=6, eval_every=2, max_length=5))
     monkeypatch.setattr(
