@@ -183,11 +183,11 @@ class NeuralGPUController(Controller):
                 f"got {tuple(tape.shape)}"
             )
         image, computed, count, hidden = state
-        todo = torch.nonzero(computed == 0).flatten()
-        if todo.numel():
-            fresh = self.gpu(tape[todo].long()).to(image.dtype)
-            image = image.index_copy(0, todo, fresh)
-            computed = computed.index_fill(0, todo, 1.0)
+        rows = torch.nonzero(computed == 0).flatten()
+        if rows.numel():
+            fresh = self.gpu(tape[rows].long()).to(image.dtype)
+            image = image.index_copy(0, rows, fresh)
+            computed = computed.index_fill(0, rows, 1.0)
         key = next((k for k in self.position if k in context), None)
         pos = count if key is None else context[key].long()
         pos = pos.clamp(0, self.tape_width - 1)
