@@ -42,8 +42,9 @@ class TapeMachine:
         self.max_episode_steps = max_episode_steps
         max_len = curriculum.max_length
         # Uniforms an input of each length draws: a stream's use depends on its own lengths only.
-        self.n_uniform = np.array([task.n_uniform(max(k, task.curriculum.min_length)) for k in range(max_len + 1)],
-                                  dtype=np.int64)
+        self.n_uniform = np.array(
+            [task.n_uniform(max(k, task.curriculum.min_length)) for k in range(max_len + 1)], dtype=np.int64
+        )
         self.max_width = _width_bound(task, max_len)
         if memory_size is None:
             memory_size = self.max_width + 2
@@ -53,8 +54,9 @@ class TapeMachine:
         if observe_tape is not None and observe_tape < 1:
             raise ValueError(f"observe_tape must be a positive tape width or None, got {observe_tape}")
         self.observe_tape = observe_tape
-        self.layout: Layout = make_layout(task, memory, memory_size, self.max_width, observe_prev_action,
-                                          observe_heads, observe_tape)
+        self.layout: Layout = make_layout(
+            task, memory, memory_size, self.max_width, observe_prev_action, observe_heads, observe_tape
+        )
         lay = self.layout
         self._a_move = lay.action_index("input_move")
         self._a_mmove = lay.action_index("memory_move")
@@ -279,8 +281,12 @@ def build_machine(
         raise ValueError(f"{task} needs its memory tape; memory=False is not allowed")
     for name, value in (("observe_prev_action", observe_prev_action), ("observe_heads", observe_heads)):
         check_flag(name, value)
-    for name, value in (("memory_size", memory_size), ("observe_tape", observe_tape), ("max_length", max_length),
-                        ("max_episode_steps", max_episode_steps)):
+    for name, value in (
+        ("memory_size", memory_size),
+        ("observe_tape", observe_tape),
+        ("max_length", max_length),
+        ("max_episode_steps", max_episode_steps),
+    ):
         if value is not None and (not isinstance(value, int | np.integer) or isinstance(value, bool)):
             raise TypeError(f"{name} must be an integer or None, got {value!r}")
     if max_episode_steps is not None and max_episode_steps < 1:

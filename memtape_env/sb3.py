@@ -26,8 +26,9 @@ from memtape_env.validation import check_actions
 class MemTapeVecEnv(VecEnv):
     """`num_envs` environments of `env_id` (a memtape id or task name) for SB3 algorithms."""
 
-    def __init__(self, env_id: str, num_envs: int, seed: int | None = None, render_mode: str | None = None,
-                 **env_kwargs: Any) -> None:
+    def __init__(
+        self, env_id: str, num_envs: int, seed: int | None = None, render_mode: str | None = None, **env_kwargs: Any
+    ) -> None:
         spec_kwargs: dict[str, Any] = {}
         if "/" in env_id:
             spec = gym.spec(env_id)

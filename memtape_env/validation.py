@@ -33,9 +33,7 @@ def check_actions(actions: object, nvec: np.ndarray, names: tuple[str, ...], bat
     if bad.any():
         j = int(np.flatnonzero(bad.reshape(-1, len(nvec)).any(axis=0))[0])
         values = arr[..., j]
-        raise ValueError(
-            f"action component {names[j]!r} must be in [0, {int(nvec[j]) - 1}], got {values.tolist()}"
-        )
+        raise ValueError(f"action component {names[j]!r} must be in [0, {int(nvec[j]) - 1}], got {values.tolist()}")
     return arr
 
 

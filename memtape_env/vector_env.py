@@ -26,8 +26,7 @@ class MemTapeVectorEnv(VectorEnv):
     `autoreset_mode` (NEXT_STEP, as Gymnasium's default, or SAME_STEP) and `max_episode_steps` (the registration's
     TimeLimit, applied inside)."""
 
-    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4,
-                "autoreset_mode": AutoresetMode.NEXT_STEP}
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4, "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(
         self,

@@ -6,8 +6,14 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-THRESHOLDS = {"Copy": 25.0, "RepeatCopy": 75.0, "ReversedAddition": 25.0, "ReversedAddition3": 25.0,
-              "DuplicatedInput": 9.0, "Reverse": 25.0}
+THRESHOLDS = {
+    "Copy": 25.0,
+    "RepeatCopy": 75.0,
+    "ReversedAddition": 25.0,
+    "ReversedAddition3": 25.0,
+    "DuplicatedInput": 9.0,
+    "Reverse": 25.0,
+}
 
 
 @pytest.mark.parametrize(("name", "threshold"), THRESHOLDS.items())
@@ -29,8 +35,14 @@ def test_rewards_correct_wrong():
     assert (r, te, tr) == (-0.5, True, False)
 
 
-@pytest.mark.parametrize(("name", "limit"), [("Copy", lambda w, t: w + t + 4), ("RepeatCopy", lambda w, t: w + t + 4),
-                                             ("ReversedAddition", lambda w, t: 2 * w + 4)])
+@pytest.mark.parametrize(
+    ("name", "limit"),
+    [
+        ("Copy", lambda w, t: w + t + 4),
+        ("RepeatCopy", lambda w, t: w + t + 4),
+        ("ReversedAddition", lambda w, t: 2 * w + 4),
+    ],
+)
 def test_internal_step_limit(name, limit):
     env = gym.make(f"memtape/Classic{name}-v0").unwrapped
     env.reset(seed=1)
@@ -75,8 +87,9 @@ def _play(env, n: int, fail: bool = False) -> None:
         env.reset()
 
 
-@pytest.mark.parametrize(("name", "window"), [("Copy", 10), ("DuplicatedInput", 10), ("Reverse", 50),
-                                              ("RepeatCopy", 50)])
+@pytest.mark.parametrize(
+    ("name", "window"), [("Copy", 10), ("DuplicatedInput", 10), ("Reverse", 50), ("RepeatCopy", 50)]
+)
 def test_promotion_after_window_of_good_episodes(name, window):
     env = gym.make(f"memtape/Classic{name}-v0").unwrapped
     env.reset(seed=0)

@@ -43,8 +43,12 @@ def test_fps_in_metadata():
 
 def test_record_video(tmp_path):
     pytest.importorskip("moviepy")
-    env = RecordVideo(gym.make("memtape/ClassicCopy-v0", render_mode="rgb_array"), str(tmp_path),
-                      episode_trigger=lambda e: True, disable_logger=True)
+    env = RecordVideo(
+        gym.make("memtape/ClassicCopy-v0", render_mode="rgb_array"),
+        str(tmp_path),
+        episode_trigger=lambda e: True,
+        disable_logger=True,
+    )
     env.reset(seed=0)
     done = False
     while not done:

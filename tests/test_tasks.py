@@ -130,8 +130,9 @@ def test_scripted_reverse_with_head_moves(length):
 @pytest.mark.parametrize("length", [1, 5, 40, 500])
 def test_scripted_forward_reverse_through_memory(length):
     """Input head only moves forward: store the input on the memory tape, then read it back leftwards."""
-    env = gym.make("memtape/ForwardReverse-v0", curriculum="none", length=length, max_episode_steps=100_000,
-                   memory_size=length + 2)
+    env = gym.make(
+        "memtape/ForwardReverse-v0", curriculum="none", length=length, max_episode_steps=100_000, memory_size=length + 2
+    )
     names = env.unwrapped.observation_names
     state = {"phase": "store"}
 

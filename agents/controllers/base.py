@@ -62,5 +62,6 @@ def reset_state(state: State, initial: State, starts: torch.Tensor) -> State:
     """Replace the rows of `state` where `starts` (batch,) is true by those of `initial`."""
     mask = starts.to(torch.bool)
     return tuple(
-        torch.where(mask.view(-1, *([1] * (s.dim() - 1))), i.to(s.dtype), s) for s, i in zip(state, initial, strict=True)
+        torch.where(mask.view(-1, *([1] * (s.dim() - 1))), i.to(s.dtype), s)
+        for s, i in zip(state, initial, strict=True)
     )

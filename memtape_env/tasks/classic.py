@@ -28,8 +28,9 @@ DIGITS = tuple(str(i) for i in range(10))
 
 
 def _classic(start: int = 2, window: int = 10, shortfall: float = -1.0) -> Curriculum:
-    return Curriculum(kind="classic", start_length=start, min_length=1, max_length=32, window=window,
-                      shortfall=shortfall)
+    return Curriculum(
+        kind="classic", start_length=start, min_length=1, max_length=32, window=window, shortfall=shortfall
+    )
 
 
 def _copy(u: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,19 +111,66 @@ def _addition_task(name: str, rows: int) -> Task:
 
 
 TASKS = [
-    Task("ClassicCopy", "classic", "Copy the input tape (gym Copy-v0, base 5).", 5, 5, _copy, _n,
-         input_moves=CLASSIC_MOVES, curriculum=_classic(), time_limit=_classic_limit, reward_threshold=25.0,
-         max_episode_steps=200, charmap=ALPHA[:5]),
-    Task("ClassicDuplicatedInput", "classic", "Each symbol appears twice; output it once (gym DuplicatedInput-v0).",
-         5, 5, _duplicated_input, lambda length: max(length, 2) // 2, input_moves=CLASSIC_MOVES,
-         curriculum=_classic(), time_limit=_classic_limit, reward_threshold=9.0, max_episode_steps=200,
-         charmap=ALPHA[:5]),
-    Task("ClassicRepeatCopy", "classic", "Output x, reversed(x), x (gym RepeatCopy-v0, base 5).", 5, 5,
-         _repeat_copy, _n, input_moves=CLASSIC_MOVES, curriculum=_classic(window=50, shortfall=-0.1),
-         time_limit=_classic_limit, reward_threshold=75.0, max_episode_steps=200, charmap=ALPHA[:5]),
-    Task("ClassicReverse", "classic", "Reverse the input tape (gym Reverse-v0, base 2).", 2, 2, _reverse, _n,
-         input_moves=CLASSIC_MOVES, curriculum=_classic(start=1, window=50, shortfall=-0.1),
-         time_limit=_classic_limit, reward_threshold=25.0, max_episode_steps=200, charmap=ALPHA[:2]),
+    Task(
+        "ClassicCopy",
+        "classic",
+        "Copy the input tape (gym Copy-v0, base 5).",
+        5,
+        5,
+        _copy,
+        _n,
+        input_moves=CLASSIC_MOVES,
+        curriculum=_classic(),
+        time_limit=_classic_limit,
+        reward_threshold=25.0,
+        max_episode_steps=200,
+        charmap=ALPHA[:5],
+    ),
+    Task(
+        "ClassicDuplicatedInput",
+        "classic",
+        "Each symbol appears twice; output it once (gym DuplicatedInput-v0).",
+        5,
+        5,
+        _duplicated_input,
+        lambda length: max(length, 2) // 2,
+        input_moves=CLASSIC_MOVES,
+        curriculum=_classic(),
+        time_limit=_classic_limit,
+        reward_threshold=9.0,
+        max_episode_steps=200,
+        charmap=ALPHA[:5],
+    ),
+    Task(
+        "ClassicRepeatCopy",
+        "classic",
+        "Output x, reversed(x), x (gym RepeatCopy-v0, base 5).",
+        5,
+        5,
+        _repeat_copy,
+        _n,
+        input_moves=CLASSIC_MOVES,
+        curriculum=_classic(window=50, shortfall=-0.1),
+        time_limit=_classic_limit,
+        reward_threshold=75.0,
+        max_episode_steps=200,
+        charmap=ALPHA[:5],
+    ),
+    Task(
+        "ClassicReverse",
+        "classic",
+        "Reverse the input tape (gym Reverse-v0, base 2).",
+        2,
+        2,
+        _reverse,
+        _n,
+        input_moves=CLASSIC_MOVES,
+        curriculum=_classic(start=1, window=50, shortfall=-0.1),
+        time_limit=_classic_limit,
+        reward_threshold=25.0,
+        max_episode_steps=200,
+        charmap=ALPHA[:2],
+    ),
     _addition_task("ClassicReversedAddition", 2),
     _addition_task("ClassicReversedAddition3", 3),
 ]

@@ -54,8 +54,10 @@ def _binary_op(base: int, op: str):
         if op == "+":
             target = _vector_add(a, b, base)
         else:
-            target = np.array([_digits(_value(ra, base) * _value(rb, base), base, 2 * length)
-                               for ra, rb in zip(a, b, strict=True)], dtype=np.int64).reshape(len(a), 2 * length)
+            target = np.array(
+                [_digits(_value(ra, base) * _value(rb, base), base, 2 * length) for ra, rb in zip(a, b, strict=True)],
+                dtype=np.int64,
+            ).reshape(len(a), 2 * length)
         return tape(inputs, base + 1), target
 
     return build
@@ -113,21 +115,36 @@ def _tasks() -> list[Task]:
         chars = tuple(str(i) for i in range(base))
         curriculum = Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20)
         for name, op in _OPS.items():
-            tasks.append(Task(
-                f"{prefix}{name}", "neural_gpu",
-                f"{name} of two {prefix.lower()} numbers a {op} b on one tape, LSB first.",
-                base + 1, base, _binary_op(base, op), lambda length: 2 * length,
-                curriculum=curriculum, reward_threshold=21.0 if op == "+" else 40.0, charmap=chars + (op,),
-            ))
+            tasks.append(
+                Task(
+                    f"{prefix}{name}",
+                    "neural_gpu",
+                    f"{name} of two {prefix.lower()} numbers a {op} b on one tape, LSB first.",
+                    base + 1,
+                    base,
+                    _binary_op(base, op),
+                    lambda length: 2 * length,
+                    curriculum=curriculum,
+                    reward_threshold=21.0 if op == "+" else 40.0,
+                    charmap=chars + (op,),
+                )
+            )
         for name, text in _UNARY.items():
-            tasks.append(Task(
-                f"{prefix}{name}", "neural_gpu", text, base, base, _unary(base, name.lower()),
-                lambda length: length, curriculum=curriculum,
-                reward_threshold=40.0 if name == "Duplicate" else (21.0 if name == "Increment" else 20.0),
-                charmap=chars,
-            ))
+            tasks.append(
+                Task(
+                    f"{prefix}{name}",
+                    "neural_gpu",
+                    text,
+                    base,
+                    base,
+                    _unary(base, name.lower()),
+                    lambda length: length,
+                    curriculum=curriculum,
+                    reward_threshold=40.0 if name == "Duplicate" else (21.0 if name == "Increment" else 20.0),
+                    charmap=chars,
+                )
+            )
     return tasks
 
 
 TASKS = _tasks()
-
