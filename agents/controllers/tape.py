@@ -84,11 +84,14 @@ class RLNTMTapeController(Controller):
         return memory.gather(1, head.view(-1, 1, 1).expand(-1, 1, memory.shape[2])).squeeze(1)
 
     @staticmethod
-    def _write(memory: torch.Tensor, head: torch.Tensor, old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
-        """Replace the cell under the head by `new` without in-place ops, so backprop flows through the
-        tape."""
-        where = nn.functional.one_hot(head, memory.shape[1]).to(memory.dtype).unsqueeze(-1)
-        return memory + where * (new - old).unsqueeze(1)
+    def _write(memory: torch.Tensor, head: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+        """Replace the cell under the head by `new` without in-place ops, so backprop flows through the tape.
+
+        An out-of-place scatter: one copy of the tape forward and one backward, and nothing of size N saved for
+        backward (a one-hot mask times the update would build several (batch, N, dim) temporaries per step).
+        """
+        index = head.view(-1, 1, 1).expand(-1, 1, memory.shape[2])
+        return memory.scatter(1, index, new.unsqueeze(1))
 
     def _candidate(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """The vector proposed for the cell under the head."""
@@ -104,7 +107,7 @@ class RLNTMTapeController(Controller):
         h, c = self.cell(torch.cat([x, read], dim=-1), (h, c))
         gate = torch.sigmoid(self.write_gate(h))
         written = gate * self._candidate(x, h) + (1.0 - gate) * read
-        memory = self._write(memory, head, read, written)
+        memory = self._write(memory, head, written)
         return self._output(x, h, read), (h, c, memory)
 
 
