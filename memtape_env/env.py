@@ -8,14 +8,15 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from memtape_env.machine import TapeMachine, build_machine
+from memtape_env.machine import build_machine
 from memtape_env.render import render_ansi, render_rgb
 from memtape_env.validation import check_actions
+from memtape_env.view import MachineView
 
 RENDER_MODES = ("ansi", "rgb_array")
 
 
-class MemTapeEnv(gym.Env[np.ndarray, np.ndarray]):
+class MemTapeEnv(MachineView, gym.Env[np.ndarray, np.ndarray]):
     """
     ## Description
     An algorithmic memory task in the style of the RL-NTM paper ("Reinforcement Learning Neural Turing Machines",
@@ -57,24 +58,12 @@ class MemTapeEnv(gym.Env[np.ndarray, np.ndarray]):
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"render_mode must be one of {RENDER_MODES} or None, got {render_mode!r}")
         self.render_mode = render_mode
-        self.machine: TapeMachine = build_machine(task, 1, **kwargs)
+        self._adopt(build_machine(task, 1, **kwargs))
         lay = self.machine.layout
-        self.action_names = lay.action_names
-        self.observation_names = lay.observation_names
         self.action_space = spaces.MultiDiscrete(lay.action_nvec)
         self.observation_space = spaces.MultiDiscrete(lay.observation_nvec)
         self._idx0 = np.zeros(1, dtype=np.int64)
         self._has_reset = False
-
-    @property
-    def curriculum(self):
-        """The length curriculum (`memtape_env.curriculum.Curriculum`); `curriculum.state()` says where it is."""
-        return self.machine.curriculum
-
-    @property
-    def task(self):
-        """The task this env plays (`memtape_env.tasks.Task`)."""
-        return self.machine.task
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if options:

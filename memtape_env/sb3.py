@@ -18,12 +18,13 @@ from gymnasium.utils import seeding
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices
 
 import memtape_env  # noqa: F401  (registers the ids)
-from memtape_env.machine import TapeMachine, build_machine
+from memtape_env.machine import build_machine
 from memtape_env.render import render_rgb
 from memtape_env.validation import check_actions
+from memtape_env.view import MachineView
 
 
-class MemTapeVecEnv(VecEnv):
+class MemTapeVecEnv(MachineView, VecEnv):
     """`num_envs` environments of `env_id` (a memtape id or task name) for SB3 algorithms."""
 
     def __init__(
@@ -40,10 +41,8 @@ class MemTapeVecEnv(VecEnv):
         spec_kwargs.update(env_kwargs)
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"MemTapeVecEnv renders rgb_array only, got render_mode={render_mode!r}")
-        self.machine: TapeMachine = build_machine(num_envs=num_envs, **spec_kwargs)
+        self._adopt(build_machine(num_envs=num_envs, **spec_kwargs))
         lay = self.machine.layout
-        self.action_names = lay.action_names
-        self.observation_names = lay.observation_names
         self.render_mode = render_mode  # before VecEnv.__init__, which reads it through get_attr
         super().__init__(num_envs, spaces.MultiDiscrete(lay.observation_nvec), spaces.MultiDiscrete(lay.action_nvec))
         self._actions: np.ndarray | None = None
@@ -51,16 +50,6 @@ class MemTapeVecEnv(VecEnv):
         self._has_reset = False
         if seed is not None:
             self.seed(seed)
-
-    @property
-    def curriculum(self):
-        """The length curriculum (`memtape_env.curriculum.Curriculum`); `curriculum.state()` says where it is."""
-        return self.machine.curriculum
-
-    @property
-    def task(self):
-        """The task these envs play (`memtape_env.tasks.Task`)."""
-        return self.machine.task
 
     def reset(self) -> np.ndarray:
         m = self.machine

@@ -16,12 +16,13 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from memtape_env.env import RENDER_MODES
-from memtape_env.machine import TapeMachine, build_machine
+from memtape_env.machine import build_machine
 from memtape_env.render import render_ansi, render_rgb
 from memtape_env.validation import check_actions
+from memtape_env.view import MachineView
 
 
-class MemTapeVectorEnv(VectorEnv):
+class MemTapeVectorEnv(MachineView, VectorEnv):
     """n environments of one task in one set of numpy arrays. Arguments as `MemTapeEnv`, plus `num_envs`,
     `autoreset_mode` (NEXT_STEP, as Gymnasium's default, or SAME_STEP) and `max_episode_steps` (the registration's
     TimeLimit, applied inside)."""
@@ -44,11 +45,9 @@ class MemTapeVectorEnv(VectorEnv):
         self.autoreset_mode = mode
         self.metadata = {**self.metadata, "autoreset_mode": mode}
         self.render_mode = render_mode
-        self.machine: TapeMachine = build_machine(task, num_envs, **kwargs)
+        self._adopt(build_machine(task, num_envs, **kwargs))
         self.num_envs = self.machine.n
         lay = self.machine.layout
-        self.action_names = lay.action_names
-        self.observation_names = lay.observation_names
         self.single_action_space = spaces.MultiDiscrete(lay.action_nvec)
         self.single_observation_space = spaces.MultiDiscrete(lay.observation_nvec)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -56,16 +55,6 @@ class MemTapeVectorEnv(VectorEnv):
         self._all = np.arange(self.num_envs)
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
         self._has_reset = False
-
-    @property
-    def curriculum(self):
-        """The length curriculum (`memtape_env.curriculum.Curriculum`); `curriculum.state()` says where it is."""
-        return self.machine.curriculum
-
-    @property
-    def task(self):
-        """The task these envs play (`memtape_env.tasks.Task`)."""
-        return self.machine.task
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
         if options:

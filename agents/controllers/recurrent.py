@@ -20,7 +20,7 @@ from agents.controllers.base import Context, Controller, State, reset_state
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU}
 
 
-def _check_positive(name: str, value: int) -> int:
+def check_positive(name: str, value: int) -> int:
     """`value` as an int when it is a positive integer (numpy ints included); a ValueError naming it otherwise."""
     try:
         number = operator.index(value)
@@ -39,9 +39,9 @@ class _TorchRNNController(Controller):
 
     def __init__(self, input_dim: int, hidden_size: int = 128, num_layers: int = 1) -> None:
         super().__init__()
-        _check_positive("input_dim", input_dim)
-        _check_positive("hidden_size", hidden_size)
-        _check_positive("num_layers", num_layers)
+        check_positive("input_dim", input_dim)
+        check_positive("hidden_size", hidden_size)
+        check_positive("num_layers", num_layers)
         self.input_dim = input_dim
         self.output_dim = hidden_size
         self.hidden_size = hidden_size
@@ -102,13 +102,13 @@ class MLPController(Controller):
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int] = (64, 64), activation: str = "tanh") -> None:
         super().__init__()
-        _check_positive("input_dim", input_dim)
+        check_positive("input_dim", input_dim)
         if activation not in _ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}")
         layers: list[nn.Module] = []
         last = input_dim
         for i, size in enumerate(hidden_sizes):
-            _check_positive(f"hidden_sizes[{i}]", size)
+            check_positive(f"hidden_sizes[{i}]", size)
             layers += [nn.Linear(last, size), _ACTIVATIONS[activation]()]
             last = size
         self.net = nn.Sequential(*layers)

@@ -13,23 +13,11 @@ written straight into the cell), input -> output and memory -> output.
 
 from __future__ import annotations
 
-import operator
-
 import torch
 from torch import nn
 
 from agents.controllers.base import Context, Controller, State
-
-
-def _check_positive(name: str, value: int) -> int:
-    """`value` as an int when it is a positive integer (numpy ints included); a ValueError naming it otherwise."""
-    try:
-        number = operator.index(value)
-    except TypeError:
-        number = 0
-    if isinstance(value, bool) or number <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return number
+from agents.controllers.recurrent import check_positive
 
 
 class RLNTMTapeController(Controller):
@@ -46,7 +34,7 @@ class RLNTMTapeController(Controller):
             ("memory_dim", memory_dim),
             ("memory_size", memory_size),
         ):
-            _check_positive(name, value)
+            check_positive(name, value)
         self.input_dim = input_dim
         self.output_dim = hidden_size
         self.hidden_size = hidden_size

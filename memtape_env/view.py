@@ -1,0 +1,31 @@
+"""What every view of the tape machine shares: the machine, its component names, its task and curriculum."""
+
+from __future__ import annotations
+
+from memtape_env.curriculum import Curriculum
+from memtape_env.machine import TapeMachine
+from memtape_env.tasks import Task
+
+
+class MachineView:
+    """Mixin for `MemTapeEnv`, `MemTapeVectorEnv` and the SB3 `MemTapeVecEnv`: one batched machine underneath."""
+
+    machine: TapeMachine
+    action_names: tuple[str, ...]
+    observation_names: tuple[str, ...]
+
+    def _adopt(self, machine: TapeMachine) -> None:
+        """Take `machine` as this view's state and expose its action and observation component names."""
+        self.machine = machine
+        self.action_names = machine.layout.action_names
+        self.observation_names = machine.layout.observation_names
+
+    @property
+    def task(self) -> Task:
+        """The task played (`memtape_env.tasks.Task`)."""
+        return self.machine.task
+
+    @property
+    def curriculum(self) -> Curriculum:
+        """The length curriculum (`memtape_env.curriculum.Curriculum`); `curriculum.state()` says where it is."""
+        return self.machine.curriculum
