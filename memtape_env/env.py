@@ -74,7 +74,7 @@ class MemTapeEnv(MachineView, gym.Env[np.ndarray, np.ndarray]):
             m.streams.use(0, self.np_random)
         self._has_reset = True
         m.reset(self._idx0)
-        return m.observe()[0], self._info()
+        return m.observe()[0], {}
 
     def step(self, action):
         m = self.machine
@@ -86,9 +86,6 @@ class MemTapeEnv(MachineView, gym.Env[np.ndarray, np.ndarray]):
         reward, terminated, truncated, target_symbol = m.step(a[None])
         info = {"target_symbol": int(target_symbol[0])} if target_symbol[0] >= 0 else {}
         return m.observe()[0], float(reward[0]), bool(terminated[0]), bool(truncated[0]), info
-
-    def _info(self) -> dict[str, Any]:
-        return {}
 
     def render(self):
         if self.render_mode is None:

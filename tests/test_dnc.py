@@ -16,14 +16,7 @@ from agents.controllers.dnc import (
     sparse_link_step,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small step-by-step graphs: one intra-op thread avoids thread hand-off costs on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def plain_link_step(link, write, prec, reads):

@@ -9,13 +9,7 @@ import torch
 from agents import gradcheck
 from agents.reinforce import ReinforceConfig
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_enumeration_covers_every_action_sequence() -> None:

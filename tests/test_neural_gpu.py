@@ -10,14 +10,7 @@ import torch.nn.functional as F
 from agents.controllers import CONTROLLERS, NeuralGPUController
 from agents.controllers.neural_gpu import NeuralGPU, hard_sigmoid_gate
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small step-by-step graphs: one intra-op thread avoids thread hand-off costs on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_gate_cutoff_saturates():

@@ -15,13 +15,7 @@ from memtape_env.sb3 import MemTapeVecEnv
 pytestmark = pytest.mark.filterwarnings("ignore:The `render_mode` attribute")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models run fastest, and least disturbed by other processes, on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 LSTM = dict(controller_class="lstm", controller_kwargs={"hidden_size": 32})

@@ -22,14 +22,7 @@ from agents.supervised import (
 )
 from memtape_env.tasks import get_task
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models: one intra-op thread avoids thread hand-off costs on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def small(**kw) -> SupervisedConfig:
