@@ -328,7 +328,8 @@ class ControllerPolicy(BasePolicy):
             torch_state = self.initial_state(n)
             starts = torch.ones(n, dtype=torch.bool, device=self.device)
         else:
-            torch_state = tuple(torch.as_tensor(s, device=self.device) for s in state)
+            # Copies: a controller may update its state in place (the RL-NTM tape), the caller's arrays stay.
+            torch_state = tuple(torch.tensor(s, device=self.device) for s in state)
             if any(s.shape[0] != n for s in torch_state):
                 raise ValueError(f"state batch size does not match the {n} observations")
             if episode_start is None:

@@ -5,7 +5,10 @@ reports the head position in the `memory_head` observation component (env kwarg 
 the policy passes here as `context["memory_head"]`. The real-valued vectors stored in the cells live in this
 controller's state and are written by backprop: each step reads the cell under the head, runs an LSTM cell on
 (input features, read vector), and writes a gated tanh vector back into the same cell (the head then moves by
-the env action). Reads and writes are O(1) per step, in contrast with the content addressing of the DNC.
+the env action). Reads and writes are O(1) per step forward and backward, whatever the memory size
+(`agents.controllers.tape_ops`), in contrast with the content addressing of the DNC. For that, `step` updates
+the memory tensor of the state it is given in place: pass each step the state the previous one returned (as
+every policy and `sequence` do), and clone the memory to keep an old state.
 
 The direct-access variant adds the RL-NTM's gated shortcuts: input -> memory (the input embedding can be
 written straight into the cell), input -> output and memory -> output.
@@ -18,6 +21,7 @@ from torch import nn
 
 from agents.controllers.base import Context, Controller, State
 from agents.controllers.recurrent import check_positive
+from agents.controllers.tape_ops import read_cell, write_cell
 
 
 class RLNTMTapeController(Controller):
@@ -67,20 +71,6 @@ class RLNTMTapeController(Controller):
             )
         return head
 
-    @staticmethod
-    def _read(memory: torch.Tensor, head: torch.Tensor) -> torch.Tensor:
-        return memory.gather(1, head.view(-1, 1, 1).expand(-1, 1, memory.shape[2])).squeeze(1)
-
-    @staticmethod
-    def _write(memory: torch.Tensor, head: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
-        """Replace the cell under the head by `new` without in-place ops, so backprop flows through the tape.
-
-        An out-of-place scatter: one copy of the tape forward and one backward, and nothing of size N saved for
-        backward (a one-hot mask times the update would build several (batch, N, dim) temporaries per step).
-        """
-        index = head.view(-1, 1, 1).expand(-1, 1, memory.shape[2])
-        return memory.scatter(1, index, new.unsqueeze(1))
-
     def _candidate(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """The vector proposed for the cell under the head."""
         return torch.tanh(self.write_vector(h))
@@ -91,11 +81,11 @@ class RLNTMTapeController(Controller):
     def step(self, x: torch.Tensor, state: State, context: Context | None = None) -> tuple[torch.Tensor, State]:
         h, c, memory = state
         head = self._head(context, x.shape[0])
-        read = self._read(memory, head)
+        memory, read = read_cell(memory, head)
         h, c = self.cell(torch.cat([x, read], dim=-1), (h, c))
         gate = torch.sigmoid(self.write_gate(h))
         written = gate * self._candidate(x, h) + (1.0 - gate) * read
-        memory = self._write(memory, head, written)
+        memory = write_cell(memory, head, written)
         return self._output(x, h, read), (h, c, memory)
 
 
