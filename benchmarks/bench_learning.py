@@ -15,12 +15,15 @@ right, fixed length), env steps and wall time, as a Markdown table. The agents r
         --seeds 0 --timesteps 2000000 --time-limit 900
     python benchmarks/bench_learning.py --tasks Copy DuplicatedInput Reverse RepeatCopy ForwardReverse \
         ClassicReverse --seeds 0 1 2 --time-limit 1800 --out results.md
+    python benchmarks/bench_learning.py --tasks ForwardReverse --agents reinforce-rlntm \
+        --hyper '{"ent_coef": 0.05}' --controller-kwargs '{"hidden_size": 128}'   # a variant
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import time
 import warnings
 from collections.abc import Callable
@@ -45,26 +48,47 @@ HYBRID = dict(batch_episodes=16, learning_rate=3e-3, ent_coef=0.0, supervised_ou
 
 
 @dataclass(frozen=True)
+class Overrides:
+    """Changes to an agent from the command line: Reinforce hyperparameters, controller kwargs, env kwargs."""
+
+    hyper: dict[str, Any] = dataclasses.field(default_factory=dict)
+    controller_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    env_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+Builder = Callable[[VecMonitor, int, Overrides], BaseAlgorithm]
+
+
+@dataclass(frozen=True)
 class Agent:
     """How to build one agent: env kwargs it needs and a constructor."""
 
     env_kwargs: dict[str, Any]
-    build: Callable[[VecMonitor, int], BaseAlgorithm]
+    build: Builder
 
 
-def _reinforce(controller: str, kwargs: dict[str, Any], **hyper: Any) -> Callable[[VecMonitor, int], BaseAlgorithm]:
-    def build(env: VecMonitor, seed: int) -> BaseAlgorithm:
-        controller_kwargs = dict(kwargs)
+def _reinforce(controller: str, kwargs: dict[str, Any], **hyper: Any) -> Builder:
+    def build(env: VecMonitor, seed: int, overrides: Overrides) -> BaseAlgorithm:
+        controller_kwargs = {**kwargs, **overrides.controller_kwargs}
         names = env.get_attr("observation_names")[0]
         if "memory_head" in names:  # one controller cell per env memory cell
             controller_kwargs["memory_size"] = int(env.observation_space.nvec[names.index("memory_head")])
         policy_kwargs = dict(controller_class=controller, controller_kwargs=controller_kwargs)
-        return Reinforce("ControllerPolicy", env, seed=seed, device="auto", policy_kwargs=policy_kwargs, **hyper)
+        return Reinforce(
+            "ControllerPolicy",
+            env,
+            seed=seed,
+            device="auto",
+            policy_kwargs=policy_kwargs,
+            **{**hyper, **overrides.hyper},
+        )
 
     return build
 
 
-def _recurrent_ppo(env: VecMonitor, seed: int) -> BaseAlgorithm:
+def _recurrent_ppo(env: VecMonitor, seed: int, overrides: Overrides) -> BaseAlgorithm:
+    if overrides.hyper or overrides.controller_kwargs:
+        raise ValueError("--hyper and --controller-kwargs apply to the Reinforce agents only, not recurrent-ppo")
     return RecurrentPPO(
         "MlpLstmPolicy", env, seed=seed, device="auto", policy_kwargs=dict(features_extractor_class=FlattenExtractor)
     )
@@ -128,11 +152,13 @@ def evaluate(
 def run(task: str, agent_name: str, seed: int, args: argparse.Namespace) -> Result:
     task_id = task if "/" in task else f"memtape/{task}-v0"
     agent = AGENTS[agent_name]
+    overrides: Overrides = args.overrides
+    env_kwargs = {**agent.env_kwargs, **overrides.env_kwargs}
     result = Result(task, agent_name, seed, reward_threshold=gym.spec(task_id).reward_threshold)
-    raw = MemTapeVecEnv(task_id, args.n_envs, seed=seed, **agent.env_kwargs)
+    raw = MemTapeVecEnv(task_id, args.n_envs, seed=seed, **env_kwargs)
     env = VecMonitor(raw)
     torch.manual_seed(seed)
-    model = agent.build(env, seed)
+    model = agent.build(env, seed, overrides)
     classic = raw.machine.curriculum.kind == "classic"
     result.top_length = int(raw.machine.curriculum.max_length)
     start = time.perf_counter()
@@ -159,8 +185,7 @@ def run(task: str, agent_name: str, seed: int, args: argparse.Namespace) -> Resu
     result.env_steps = model.num_timesteps
     result.wall_s = time.perf_counter() - start
     eval_length = max(result.longest_length, 1)
-    eval_kwargs = dict(agent.env_kwargs)
-    result.success_rate = evaluate(model, task_id, eval_length, eval_kwargs, args.eval_episodes, seed + 1000)
+    result.success_rate = evaluate(model, task_id, eval_length, env_kwargs, args.eval_episodes, seed + 1000)
     return result
 
 
@@ -183,6 +208,21 @@ def table(results: list[Result]) -> str:
     return "\n".join(rows)
 
 
+def _json_object(flag: str) -> Callable[[str], dict[str, Any]]:
+    """An argparse type: a JSON object, or an error that names the flag."""
+
+    def parse(text: str) -> dict[str, Any]:
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise argparse.ArgumentTypeError(f"{flag} is not valid JSON ({err}): {text!r}") from None
+        if not isinstance(value, dict):
+            raise argparse.ArgumentTypeError(f"{flag} must be a JSON object like '{{\"ent_coef\": 0.01}}'")
+        return value
+
+    return parse
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", nargs="+", default=[*RLNTM_TASKS, "ClassicReverse"])
@@ -196,7 +236,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=None, help="also write the Markdown table here")
     parser.add_argument("--verbose", action="store_true")
+    for flag, what in (
+        ("--hyper", "Reinforce hyperparameters"),
+        ("--controller-kwargs", "controller kwargs"),
+        ("--env-kwargs", "env kwargs"),
+    ):
+        parser.add_argument(flag, type=_json_object(flag), default={}, help=f"JSON object merged into the {what}")
     args = parser.parse_args()
+    args.overrides = Overrides(args.hyper, args.controller_kwargs, args.env_kwargs)
     torch.set_num_threads(args.threads)
     results = []
     for task in args.tasks:
