@@ -38,7 +38,7 @@ from agents.controllers.neural_gpu import NeuralGPU
 BATCH, WORD, HEADS, HIDDEN, INPUT = 16, 32, 4, 64, 8
 SIZES = (16, 64, 256, 1024, 2048, 4096, 16384)
 CAPS = {  # largest N measured per controller, and why
-    "dnc_dense_reference": (2048, "plain dense ops: about 5 s a step at N=2048, beyond that too slow"),
+    "dnc_dense_reference": (2048, "plain dense ops: seconds a step at N=2048, beyond that too slow"),
     "dnc": (4096, "exact dense link: (B, N, N) floats per step, 17 GB at N=16384"),
     "neural_gpu": (4096, "one CGRU step is O(N); at N=16384 a step takes tens of seconds on one thread"),
 }
@@ -236,7 +236,7 @@ def main() -> None:
                 print(f"{name:>20} N={n:>6}: skipped ({why})")
                 continue
             heavy = n >= 2048 and name not in ("tape", "dnc_sparse_k8")
-            steps = 1 if heavy else 4 * args.steps if name == "tape" else args.steps  # the tape's step is cheap
+            steps = 2 if heavy else 4 * args.steps if name == "tape" else args.steps  # the tape's step is cheap
             repeats = 1 if (heavy or args.quick) else 3
             r = measure(name, n, steps, repeats)
             results.append(r)
