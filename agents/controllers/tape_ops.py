@@ -42,14 +42,20 @@ def _rows(head: torch.Tensor) -> torch.Tensor:
     return torch.arange(head.shape[0], device=head.device)
 
 
+def _keep(ctx: FunctionCtx, memory: torch.Tensor, head: torch.Tensor) -> None:
+    """What both functions need: the tape marked as changed in place, the heads, the tape's shape for its
+    gradient, and unused gradients left as None (not materialised as dense zeros)."""
+    ctx.mark_dirty(memory)
+    ctx.save_for_backward(head)
+    ctx.like = (memory.shape, memory.dtype, memory.device)
+    ctx.set_materialize_grads(False)
+
+
 class _ReadCell(torch.autograd.Function):
     @staticmethod
     def forward(ctx: FunctionCtx, memory: torch.Tensor, head: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         read = memory[_rows(head), head]  # advanced indexing copies
-        ctx.mark_dirty(memory)
-        ctx.save_for_backward(head)
-        ctx.like = (memory.shape, memory.dtype, memory.device)
-        ctx.set_materialize_grads(False)  # an unused tape gradient stays None instead of a dense zero tensor
+        _keep(ctx, memory, head)
         return memory, read
 
     @staticmethod
@@ -70,10 +76,7 @@ class _WriteCell(torch.autograd.Function):
     @staticmethod
     def forward(ctx: FunctionCtx, memory: torch.Tensor, head: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
         memory[_rows(head), head] = new
-        ctx.mark_dirty(memory)
-        ctx.save_for_backward(head)
-        ctx.like = (memory.shape, memory.dtype, memory.device)
-        ctx.set_materialize_grads(False)
+        _keep(ctx, memory, head)
         return memory
 
     @staticmethod
