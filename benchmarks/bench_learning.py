@@ -16,14 +16,13 @@ right, fixed length), env steps and wall time, as a Markdown table. The agents r
     python benchmarks/bench_learning.py --tasks Copy DuplicatedInput Reverse RepeatCopy ForwardReverse \
         ClassicReverse --seeds 0 1 2 --time-limit 1800 --out results.md
     python benchmarks/bench_learning.py --tasks ForwardReverse --agents reinforce-rlntm \
-        --hyper '{"ent_coef": 0.05}' --controller-kwargs '{"hidden_size": 128}'   # a variant
+        --hyperparams ent_coef=0.05 --controller-kwargs hidden_size=128   # a variant
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import time
 import warnings
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.utils import safe_mean
 from stable_baselines3.common.vec_env import VecMonitor
 
+from agents.cli import parse_assignments
 from agents.extractors import FlattenExtractor
 from agents.reinforce import Reinforce
 from memtape_env.sb3 import MemTapeVecEnv
@@ -88,7 +88,7 @@ def _reinforce(controller: str, kwargs: dict[str, Any], **hyper: Any) -> Builder
 
 def _recurrent_ppo(env: VecMonitor, seed: int, overrides: Overrides) -> BaseAlgorithm:
     if overrides.hyper or overrides.controller_kwargs:
-        raise ValueError("--hyper and --controller-kwargs apply to the Reinforce agents only, not recurrent-ppo")
+        raise ValueError("--hyperparams and --controller-kwargs apply to the Reinforce agents only, not recurrent-ppo")
     return RecurrentPPO(
         "MlpLstmPolicy", env, seed=seed, device="auto", policy_kwargs=dict(features_extractor_class=FlattenExtractor)
     )
@@ -208,21 +208,6 @@ def table(results: list[Result]) -> str:
     return "\n".join(rows)
 
 
-def _json_object(flag: str) -> Callable[[str], dict[str, Any]]:
-    """An argparse type: a JSON object, or an error that names the flag."""
-
-    def parse(text: str) -> dict[str, Any]:
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise argparse.ArgumentTypeError(f"{flag} is not valid JSON ({err}): {text!r}") from None
-        if not isinstance(value, dict):
-            raise argparse.ArgumentTypeError(f"{flag} must be a JSON object like '{{\"ent_coef\": 0.01}}'")
-        return value
-
-    return parse
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", nargs="+", default=[*RLNTM_TASKS, "ClassicReverse"])
@@ -237,13 +222,18 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="also write the Markdown table here")
     parser.add_argument("--verbose", action="store_true")
     for flag, what in (
-        ("--hyper", "Reinforce hyperparameters"),
+        ("--hyperparams", "Reinforce hyperparameters"),
         ("--controller-kwargs", "controller kwargs"),
         ("--env-kwargs", "env kwargs"),
-    ):
-        parser.add_argument(flag, type=_json_object(flag), default={}, help=f"JSON object merged into the {what}")
+    ):  # the `memtape train` convention: KEY=VALUE items, values read as YAML
+        parser.add_argument(flag, nargs="+", metavar="KEY=VALUE", help=f"override the agents' {what}")
     args = parser.parse_args()
-    args.overrides = Overrides(args.hyper, args.controller_kwargs, args.env_kwargs)
+    args.overrides = Overrides(
+        *(
+            parse_assignments(getattr(args, f), "--" + f.replace("_", "-"))
+            for f in ("hyperparams", "controller_kwargs", "env_kwargs")
+        )
+    )
     torch.set_num_threads(args.threads)
     results = []
     for task in args.tasks:
