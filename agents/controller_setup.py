@@ -1,7 +1,8 @@
 """What a Reinforce controller needs from the env and the policy, per task: one place for the wiring.
 
 - `rlntm`, `rlntm_direct` read the memory head position: `observe_heads=True`, and a memory tape (`memory=True`)
-  on tasks that have none.
+  on tasks that have none. They keep real vectors in their own cells, so the env's discrete memory write is
+  fixed to "keep" (`TAPE_FIXED_ACTIONS`): it would only add a 31-way action that changes nothing they read.
 - `neural_gpu` reads the whole input tape: `observe_tape=W` (W covers the longest input it will see) and
   `observe_heads=True`; its controller is told the tape's width and alphabet.
 - `lstm`, `gru`, `mlp`, `dnc` need nothing beyond the default observation.
@@ -12,6 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+TAPE_FIXED_ACTIONS = {"memory_write": 0}
+"""`ControllerPolicy(fixed_actions=...)` for the RL-NTM tape controllers: the env's symbol write stays "keep"."""
 
 
 def task_name(env_id: str) -> str:
@@ -52,6 +56,7 @@ def controller_setup(
             env_kwargs["memory"] = True
         # the controller keeps one vector per memory cell: enough cells for the env's memory tape at `longest`
         policy_kwargs["controller_kwargs"] = {"memory_size": max(64, input_width(env_id, longest) + 2)}
+        policy_kwargs["fixed_actions"] = dict(TAPE_FIXED_ACTIONS)
     if controller == "neural_gpu":
         width = input_width(env_id, longest)
         env_kwargs.update(observe_tape=width, observe_heads=True)

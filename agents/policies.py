@@ -178,6 +178,10 @@ class ControllerPolicy(BasePolicy):
         the hybrid objective).
     :param offline_baseline: build the RL-NTM offline baseline network (needs the `tape[i]` components).
     :param baseline_hidden_size: width of the offline baseline LSTM.
+    :param fixed_actions: action components that always take one value, by name (needs `action_names`), e.g.
+        `{"memory_write": 0}`: the RL-NTM tape controller keeps its cell vectors itself, so the env's discrete
+        memory write stays "keep". A fixed component is never sampled and adds nothing to the score-function
+        term or the entropy.
     """
 
     def __init__(
@@ -191,6 +195,7 @@ class ControllerPolicy(BasePolicy):
         action_names: Sequence[str] | None = None,
         offline_baseline: bool = False,
         baseline_hidden_size: int = 64,
+        fixed_actions: dict[str, int] | None = None,
         optimizer_class: type[torch.optim.Optimizer] = torch.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
     ) -> None:
@@ -210,6 +215,8 @@ class ControllerPolicy(BasePolicy):
         self.action_names = None if action_names is None else tuple(action_names)
         self.offline_baseline = offline_baseline
         self.baseline_hidden_size = baseline_hidden_size
+        self.fixed_actions = dict(fixed_actions or {})
+        self._fixed = self._fixed_components(self.fixed_actions)
 
         self.layout = ObservationLayout.build(space_dims(observation_space, "observation"), self.observation_names)
         self.controller = resolve_controller(controller_class)(
@@ -238,11 +245,28 @@ class ControllerPolicy(BasePolicy):
                 action_names=self.action_names,
                 offline_baseline=self.offline_baseline,
                 baseline_hidden_size=self.baseline_hidden_size,
+                fixed_actions=self.fixed_actions,
                 optimizer_class=self.optimizer_class,
                 optimizer_kwargs=self.optimizer_kwargs,
             )
         )
         return data
+
+    def _fixed_components(self, fixed_actions: dict[str, int]) -> dict[int, int]:
+        """Validate `fixed_actions` against the action names and sizes: {component index: value}."""
+        if fixed_actions and self.action_names is None:
+            raise ValueError("fixed_actions needs action_names (the env's action_names) to find its components")
+        fixed = {}
+        for name, value in fixed_actions.items():
+            if name not in self.action_names:  # type: ignore[operator]
+                raise ValueError(
+                    f"fixed_actions names {name!r}, not an action component; components: {self.action_names}"
+                )
+            k = self.action_names.index(name)  # type: ignore[union-attr]
+            if not isinstance(value, (int, np.integer)) or not 0 <= value < self.action_dims[k]:
+                raise ValueError(f"fixed_actions[{name!r}] must be an int in [0, {self.action_dims[k]}), got {value!r}")
+            fixed[k] = int(value)
+        return fixed
 
     def action_index(self, name: str) -> int | None:
         """Position of the action component `name`, or None when absent or names are unknown."""
@@ -274,7 +298,10 @@ class ControllerPolicy(BasePolicy):
         greedy = [deterministic] * len(self.action_dims)
         if greedy_components is not None and not deterministic:
             greedy = list(greedy_components)
-        return self.action_head.sample(self.action_head.log_softmax(latent), greedy), state
+        actions = self.action_head.sample(self.action_head.log_softmax(latent), greedy)
+        for k, value in self._fixed.items():
+            actions[:, k] = value
+        return actions, state
 
     def evaluate_episodes(self, obs: torch.Tensor, actions: torch.Tensor) -> dict[str, torch.Tensor]:
         """Replay whole episodes from their start: obs (T, B, n_obs) and actions (T, B, n_actions).
@@ -292,6 +319,11 @@ class ControllerPolicy(BasePolicy):
             "log_prob": self.action_head.log_prob(log_probs, actions),
             "entropy": self.action_head.entropy(log_probs),
         }
+        if self._fixed:  # fixed components are certain: log-probability and entropy 0
+            free = torch.ones(len(self.action_dims), dtype=out["log_prob"].dtype, device=obs.device)
+            free[list(self._fixed)] = 0.0
+            out["log_prob"] = out["log_prob"] * free
+            out["entropy"] = out["entropy"] * free
         out["log_softmax"] = log_probs  # type: ignore[assignment]
         if self.baseline is not None:
             out["baseline"] = self.baseline(features, context["tape"][0])
@@ -314,10 +346,11 @@ class ControllerPolicy(BasePolicy):
         state: tuple[np.ndarray, ...] | None = None,
         episode_start: np.ndarray | None = None,
         deterministic: bool = False,
+        greedy_components: Sequence[bool] | None = None,
     ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         """Actions and the next recurrent state, as sb3-contrib's RecurrentPPO: pass the returned state back
         in, with `episode_start` set for the envs whose episode just began (all of them when `state` is
-        None)."""
+        None). `greedy_components` as in `step`."""
         self.set_training_mode(False)
         if isinstance(observation, dict):
             raise TypeError("ControllerPolicy takes MultiDiscrete observations, not a dict")
@@ -337,7 +370,7 @@ class ControllerPolicy(BasePolicy):
             else:
                 starts = torch.as_tensor(np.asarray(episode_start, dtype=bool).reshape(n), device=self.device)
         with torch.no_grad():
-            actions, torch_state = self.step(obs_tensor, torch_state, starts, deterministic)
+            actions, torch_state = self.step(obs_tensor, torch_state, starts, deterministic, greedy_components)
         np_actions = actions.cpu().numpy()
         if isinstance(self.action_space, spaces.Discrete):
             np_actions = np_actions[:, 0]

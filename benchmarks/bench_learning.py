@@ -3,11 +3,15 @@
 For every (task, agent, seed) it trains on the task's own curriculum (RL-NTM mixture or classic promotion rule)
 until a step budget, a wall-clock budget, or the task is solved (curriculum at its top length, or, for classic
 tasks, the mean return of the last 100 episodes at the env's reward threshold). It then reports the longest
-curriculum length reached, the success rate at that length (deterministic episodes with every target symbol
-right, fixed length), env steps and wall time, as a Markdown table. The agents run side by side in the same run:
+curriculum length reached, the success rate at that length (episodes at that fixed length with every target
+symbol right, once with greedy and once with sampled actions), env steps and wall time, as a Markdown table. The
+agents run side by side in the same run:
 
 - reinforce-lstm:   Reinforce, LSTM controller, RL-NTM hybrid objective (moves by REINFORCE, symbols by backprop)
 - reinforce-rlntm:  the same with the RL-NTM direct-access tape controller (env memory tape added: memory=True)
+- reinforce-rlntm-ff: the same with a feed-forward core (core="feedforward": no hidden state, only the tape),
+                    and an entropy bonus of 0.1
+- reinforce-mlp:    Reinforce, MLP controller (memoryless; the previous action is observed), hybrid objective
 - reinforce-pure:   Reinforce, LSTM, every action component by REINFORCE
 - recurrent-ppo:    sb3-contrib RecurrentPPO, MlpLstmPolicy, defaults
 
@@ -38,6 +42,7 @@ from stable_baselines3.common.utils import safe_mean
 from stable_baselines3.common.vec_env import VecMonitor
 
 from agents.cli import parse_assignments
+from agents.controller_setup import TAPE_FIXED_ACTIONS
 from agents.extractors import FlattenExtractor
 from agents.reinforce import Reinforce
 from memtape_env.sb3 import MemTapeVecEnv
@@ -45,6 +50,7 @@ from memtape_env.sb3 import MemTapeVecEnv
 warnings.filterwarnings("ignore", message="The `render_mode` attribute")
 RLNTM_TASKS = ("Copy", "DuplicatedInput", "Reverse", "RepeatCopy", "ForwardReverse")
 HYBRID = dict(batch_episodes=16, learning_rate=3e-3, ent_coef=0.0, supervised_output=True, greedy_output_symbol=True)
+HYBRID_EXPLORE = {**HYBRID, "ent_coef": 0.1}  # keeps the write decision sampled until the counting plateau is left
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,9 @@ def _reinforce(controller: str, kwargs: dict[str, Any], **hyper: Any) -> Builder
         names = env.get_attr("observation_names")[0]
         if "memory_head" in names:  # one controller cell per env memory cell
             controller_kwargs["memory_size"] = int(env.observation_space.nvec[names.index("memory_head")])
-        policy_kwargs = dict(controller_class=controller, controller_kwargs=controller_kwargs)
+        policy_kwargs: dict[str, Any] = dict(controller_class=controller, controller_kwargs=controller_kwargs)
+        if controller.startswith("rlntm"):  # it keeps vectors in its own cells: the env's symbol write stays "keep"
+            policy_kwargs["fixed_actions"] = dict(TAPE_FIXED_ACTIONS)
         return Reinforce(
             "ControllerPolicy",
             env,
@@ -96,9 +104,14 @@ def _recurrent_ppo(env: VecMonitor, seed: int, overrides: Overrides) -> BaseAlgo
 
 AGENTS: dict[str, Agent] = {
     "reinforce-lstm": Agent({"observe_prev_action": True}, _reinforce("lstm", {"hidden_size": 64}, **HYBRID)),
+    "reinforce-mlp": Agent({"observe_prev_action": True}, _reinforce("mlp", {"hidden_sizes": (64, 64)}, **HYBRID)),
     "reinforce-rlntm": Agent(
         {"observe_prev_action": True, "observe_heads": True, "memory": True},
         _reinforce("rlntm_direct", {"hidden_size": 64, "memory_dim": 16}, **HYBRID),
+    ),
+    "reinforce-rlntm-ff": Agent(
+        {"observe_prev_action": True, "observe_heads": True, "memory": True},
+        _reinforce("rlntm_direct", {"hidden_size": 64, "memory_dim": 16, "core": "feedforward"}, **HYBRID_EXPLORE),
     ),
     "reinforce-pure": Agent(
         {"observe_prev_action": True},
@@ -116,6 +129,7 @@ class Result:
     longest_length: int = 0
     top_length: int = 0
     success_rate: float = float("nan")
+    sampled_success_rate: float = float("nan")
     env_steps: int = 0
     wall_s: float = 0.0
     mean_return: float = float("nan")
@@ -134,14 +148,24 @@ def curriculum_length(env: MemTapeVecEnv) -> int:
 
 
 def evaluate(
-    model: BaseAlgorithm, task_id: str, length: int, kwargs: dict[str, Any], episodes: int, seed: int
+    model: BaseAlgorithm,
+    task_id: str,
+    length: int,
+    kwargs: dict[str, Any],
+    episodes: int,
+    seed: int,
+    deterministic: bool = True,
 ) -> float:
-    """Fraction of deterministic episodes at a fixed length that write every target symbol right."""
+    """Fraction of episodes at a fixed length that write every target symbol right.
+
+    `deterministic` takes the argmax of every action component; otherwise actions are sampled as in training.
+    A memoryless policy can need the sampled form: its argmax may stay put forever where sampling moves on.
+    """
     env = MemTapeVecEnv(task_id, 16, seed=seed, curriculum="none", length=length, **kwargs)
     obs, state, starts = env.reset(), None, np.ones(env.num_envs, dtype=bool)
     outcomes: list[bool] = []
     while len(outcomes) < episodes:
-        actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=True)
+        actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=deterministic)
         obs, rewards, dones, infos = env.step(actions)
         for i in np.flatnonzero(dones):
             outcomes.append(bool(rewards[i] > 0 and not infos[i].get("TimeLimit.truncated", False)))
@@ -186,13 +210,16 @@ def run(task: str, agent_name: str, seed: int, args: argparse.Namespace) -> Resu
     result.wall_s = time.perf_counter() - start
     eval_length = max(result.longest_length, 1)
     result.success_rate = evaluate(model, task_id, eval_length, env_kwargs, args.eval_episodes, seed + 1000)
+    result.sampled_success_rate = evaluate(
+        model, task_id, eval_length, env_kwargs, args.eval_episodes, seed + 1000, deterministic=False
+    )
     return result
 
 
 def table(results: list[Result]) -> str:
     head = (
-        "| task | agent | seed | longest length (top) | success at it | mean return (threshold) | solved at steps "
-        "| env steps | wall s |\n|---|---|---|---|---|---|---|---|---|"
+        "| task | agent | seed | longest length (top) | success at it, greedy / sampled | mean return (threshold) "
+        "| solved at steps | env steps | wall s |\n|---|---|---|---|---|---|---|---|---|"
     )
     rows = [head]
     for r in results:
@@ -202,7 +229,8 @@ def table(results: list[Result]) -> str:
         threshold = "" if r.reward_threshold is None else f" ({r.reward_threshold:g})"
         solved = f"{r.steps_to_solve}" if r.solved else "not solved"
         rows.append(
-            f"| {r.task} | {r.agent} | {r.seed} | {r.longest_length} ({r.top_length}) | {r.success_rate:.2f} | "
+            f"| {r.task} | {r.agent} | {r.seed} | {r.longest_length} ({r.top_length}) | "
+            f"{r.success_rate:.2f} / {r.sampled_success_rate:.2f} | "
             f"{r.mean_return:.2f}{threshold} | {solved} | {r.env_steps} | {r.wall_s:.0f} |"
         )
     return "\n".join(rows)

@@ -21,6 +21,7 @@ KWARGS = {
     "mlp": {"hidden_sizes": (8, 6)},
     "rlntm": {"hidden_size": 8, "memory_dim": 4, "memory_size": 6},
     "rlntm_direct": {"hidden_size": 8, "memory_dim": 4, "memory_size": 6},
+    "rlntm_direct_ff": {"hidden_size": 8, "memory_dim": 4, "memory_size": 6, "core": "feedforward"},
 }
 MINE = sorted(KWARGS)
 INPUT_DIM, T, B = 5, 7, 3
@@ -28,7 +29,7 @@ INPUT_DIM, T, B = 5, 7, 3
 
 def make(name: str, seed: int = 0) -> Controller:
     torch.manual_seed(seed)
-    return CONTROLLERS[name](input_dim=INPUT_DIM, **KWARGS[name])
+    return CONTROLLERS[name.removesuffix("_ff")](input_dim=INPUT_DIM, **KWARGS[name])
 
 
 def context(t: int | None = None) -> dict[str, torch.Tensor]:
@@ -43,7 +44,7 @@ def inputs() -> torch.Tensor:
 
 def test_registry_names() -> None:
     for name in MINE:
-        assert issubclass(CONTROLLERS[name], Controller)
+        assert issubclass(CONTROLLERS[name.removesuffix("_ff")], Controller)
 
 
 @pytest.mark.parametrize("name", MINE)
@@ -110,6 +111,21 @@ def test_tape_memory_carries_information_through_the_cell(cls: type[RLNTMTapeCon
     assert grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("cls", [RLNTMTapeController, RLNTMDirectAccessController])
+def test_feedforward_core_carries_nothing_but_the_tape(cls: type[RLNTMTapeController]) -> None:
+    """With core="feedforward" a step's output depends on its input and the cell it reads, not on h or c."""
+    torch.manual_seed(0)
+    ctrl = cls(input_dim=INPUT_DIM, hidden_size=8, memory_dim=4, memory_size=5, core="feedforward")
+    x, head = inputs()[0], {"memory_head": torch.tensor([1, 2, 3])}
+    fresh = ctrl.initial_state(B)
+    noisy = (torch.randn(B, 8), torch.randn(B, 8), fresh[2].clone())
+    out_fresh, _ = ctrl.step(x, fresh, head)
+    out_noisy, _ = ctrl.step(x, noisy, head)
+    torch.testing.assert_close(out_fresh, out_noisy)
+    written = (fresh[0], fresh[1], fresh[2] + 1.0)  # a different cell content changes the output
+    assert not torch.allclose(ctrl.step(x, written, head)[0], out_fresh)
+
+
 def test_tape_controller_needs_memory_head_in_range() -> None:
     ctrl = make("rlntm")
     state = ctrl.initial_state(B)
@@ -136,6 +152,7 @@ def test_mlp_is_stateless() -> None:
         (lambda: MLPController(3, hidden_sizes=(4, 0)), r"hidden_sizes\[1\]"),
         (lambda: MLPController(3, activation="sin"), "activation"),
         (lambda: RLNTMTapeController(3, memory_size=0), "memory_size"),
+        (lambda: RLNTMDirectAccessController(3, core="gru"), r"core must be one of \('lstm', 'feedforward'\)"),
     ],
 )
 def test_bad_arguments_are_named(factory, match: str) -> None:

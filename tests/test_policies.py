@@ -102,6 +102,29 @@ def test_offline_baseline_reads_tape() -> None:
     assert out["baseline"].shape == (3, 2)
 
 
+def test_fixed_actions_are_never_sampled_and_carry_no_score_or_entropy(tmp_path) -> None:
+    policy = make_policy(fixed_actions={"memory_move": 1})
+    obs = random_obs(64)
+    actions, _ = policy.predict(obs)  # sampled
+    assert (actions[:, 1] == 1).all() and len(np.unique(actions[:, 0])) > 1
+    seq = torch.as_tensor(np.stack([random_obs(5, seed=t) for t in range(3)]))
+    taken = torch.as_tensor(np.tile([2, 1, 1, 0], (3, 5, 1)))
+    out = policy.evaluate_episodes(seq, taken)
+    assert (out["log_prob"][..., 1] == 0).all() and (out["entropy"][..., 1] == 0).all()
+    assert (out["log_prob"][..., 0] < 0).all() and (out["entropy"][..., 0] > 0).all()
+    policy.save(str(tmp_path / "p.pt"))
+    assert ControllerPolicy.load(str(tmp_path / "p.pt")).fixed_actions == {"memory_move": 1}
+
+
+def test_fixed_actions_errors() -> None:
+    with pytest.raises(ValueError, match="fixed_actions names 'memory_write', not an action component"):
+        make_policy(fixed_actions={"memory_write": 0})
+    with pytest.raises(ValueError, match=r"fixed_actions\['output_write'\] must be an int in \[0, 2\), got 2"):
+        make_policy(fixed_actions={"output_write": 2})
+    with pytest.raises(ValueError, match="fixed_actions needs action_names"):
+        ControllerPolicy(spaces.MultiDiscrete([3]), spaces.MultiDiscrete([2]), lambda _: 1e-3, fixed_actions={"a": 0})
+
+
 def test_policy_save_load_roundtrip(tmp_path) -> None:
     policy = make_policy("rlntm", controller_kwargs={"hidden_size": 8, "memory_size": 9})
     policy.save(str(tmp_path / "p.pt"))

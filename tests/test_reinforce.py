@@ -102,6 +102,27 @@ def test_supervised_output_trains_the_symbol_by_backprop_only() -> None:
     assert stats["supervised_loss"] > 0
 
 
+def test_supervised_symbol_is_left_out_of_the_entropy_bonus() -> None:
+    model = make_model(copy_env(4), supervised_output=True, batch_episodes=4, baseline="none")
+    batch = _batch(model, targets=3)
+    _, stats = reinforce_loss(model.policy, batch, model.config)
+    with torch.no_grad():
+        entropy = model.policy.evaluate_episodes(batch.obs, batch.actions)["entropy"]
+    mask = batch.mask.float()
+    rl_only = (entropy[..., :2].sum(-1) * mask).sum() / mask.sum()  # input_move, output_write
+    torch.testing.assert_close(stats["entropy"], rl_only)
+    assert stats["entropy"] < (entropy.sum(-1) * mask).sum() / mask.sum()
+
+
+def test_sampled_predict_writes_the_argmax_symbol_as_in_training() -> None:
+    model = make_model(copy_env(64), supervised_output=True, greedy_output_symbol=True)
+    obs = model.env.reset()
+    sampled, _ = model.predict(obs, deterministic=False)
+    greedy, _ = model.predict(obs, deterministic=True)
+    np.testing.assert_array_equal(sampled[:, 2], greedy[:, 2])
+    assert (sampled[:, :2] != greedy[:, :2]).any()  # moves and write decisions are still sampled
+
+
 # ----------------------------------------------------------------------------- the SB3 contract
 @pytest.mark.parametrize("device", ["cpu", "auto"])
 def test_device_placement(device: str) -> None:
@@ -176,7 +197,11 @@ def test_offline_baseline_and_tape_controller_on_forward_reverse() -> None:
     model = Reinforce(
         "ControllerPolicy",
         env,
-        policy_kwargs=dict(controller_class="rlntm_direct", controller_kwargs={"hidden_size": 16, "memory_size": 40}),
+        policy_kwargs=dict(
+            controller_class="rlntm_direct",
+            controller_kwargs={"hidden_size": 16, "memory_size": 40},
+            fixed_actions={"memory_write": 0},
+        ),
         baseline="offline",
         supervised_output=True,
         batch_episodes=4,
@@ -187,6 +212,8 @@ def test_offline_baseline_and_tape_controller_on_forward_reverse() -> None:
     values = model.logger.name_to_value
     assert "train/baseline_loss" in values and np.isfinite(values["train/baseline_loss"])
     assert values["train/supervised_loss"] >= 0  # zero when no episode reached a write
+    memory_write = model.policy.action_index("memory_write")
+    assert (_batch(model, targets=-1).actions[..., memory_write] == 0).all()  # fixed: never sampled
 
 
 # ----------------------------------------------------------------------------- learning (SB3 identity style)

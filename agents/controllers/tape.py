@@ -10,11 +10,18 @@ the env action). Reads and writes are O(1) per step forward and backward, whatev
 the memory tensor of the state it is given in place: pass each step the state the previous one returned (as
 every policy and `sequence` do), and clone the memory to keep an old state.
 
+The core that reads (input features, read vector) is an LSTM by default. `core="feedforward"` makes it one tanh
+layer with no state of its own, as the NTM paper's feed-forward controller: everything the controller carries
+from step to step is then on the tape (and in the previous action, when the env reports it), so it cannot count
+steps in a hidden state and must use the heads instead.
+
 The direct-access variant adds the RL-NTM's gated shortcuts: input -> memory (the input embedding can be
 written straight into the cell), input -> output and memory -> output.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import nn
@@ -23,15 +30,27 @@ from agents.controllers.base import Context, Controller, State
 from agents.controllers.recurrent import check_positive
 from agents.controllers.tape_ops import read_cell, write_cell
 
+CORES = ("lstm", "feedforward")
+
 
 class RLNTMTapeController(Controller):
     """LSTM controller with an O(1)-access tape of `memory_size` real vectors of size `memory_dim`.
 
-    State: (h, c, memory) with h, c of shape (batch, hidden_size) and memory (batch, memory_size, memory_dim).
+    State: (h, c, memory) with h, c of shape (batch, hidden_size) and memory (batch, memory_size, memory_dim);
+    with `core="feedforward"`, h is the last output and c stays zero.
     """
 
-    def __init__(self, input_dim: int, hidden_size: int = 128, memory_dim: int = 32, memory_size: int = 64) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_size: int = 128,
+        memory_dim: int = 32,
+        memory_size: int = 64,
+        core: str = "lstm",
+    ) -> None:
         super().__init__()
+        if core not in CORES:
+            raise ValueError(f"core must be one of {CORES}, got {core!r}")
         for name, value in (
             ("input_dim", input_dim),
             ("hidden_size", hidden_size),
@@ -44,7 +63,9 @@ class RLNTMTapeController(Controller):
         self.hidden_size = hidden_size
         self.memory_dim = memory_dim
         self.memory_size = memory_size
-        self.cell = nn.LSTMCell(input_dim + memory_dim, hidden_size)
+        self.core = core
+        cell = nn.LSTMCell if core == "lstm" else nn.Linear
+        self.cell = cell(input_dim + memory_dim, hidden_size)
         self.write_vector = nn.Linear(hidden_size, memory_dim)
         self.write_gate = nn.Linear(hidden_size, memory_dim)
 
@@ -82,7 +103,10 @@ class RLNTMTapeController(Controller):
         h, c, memory = state
         head = self._head(context, x.shape[0])
         memory, read = read_cell(memory, head)
-        h, c = self.cell(torch.cat([x, read], dim=-1), (h, c))
+        if self.core == "lstm":
+            h, c = self.cell(torch.cat([x, read], dim=-1), (h, c))
+        else:
+            h = torch.tanh(self.cell(torch.cat([x, read], dim=-1)))
         gate = torch.sigmoid(self.write_gate(h))
         written = gate * self._candidate(x, h) + (1.0 - gate) * read
         memory = write_cell(memory, head, written)
@@ -90,10 +114,14 @@ class RLNTMTapeController(Controller):
 
 
 class RLNTMDirectAccessController(RLNTMTapeController):
-    """RL-NTM tape controller with gated input->memory, input->output and memory->output paths."""
+    """RL-NTM tape controller with gated input->memory, input->output and memory->output paths.
 
-    def __init__(self, input_dim: int, hidden_size: int = 128, memory_dim: int = 32, memory_size: int = 64) -> None:
-        super().__init__(input_dim, hidden_size, memory_dim, memory_size)
+    Takes the arguments of `RLNTMTapeController`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        input_dim, hidden_size, memory_dim = self.input_dim, self.hidden_size, self.memory_dim
         self.input_to_memory = nn.Linear(input_dim, memory_dim)
         self.input_to_output = nn.Linear(input_dim, hidden_size)
         self.memory_to_output = nn.Linear(memory_dim, hidden_size)

@@ -283,5 +283,9 @@ class Reinforce(BaseAlgorithm):
         episode_start: np.ndarray | None = None,
         deterministic: bool = False,
     ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-        """Actions and next recurrent state; pass the state back in, as with sb3-contrib's RecurrentPPO."""
-        return self.policy.predict(observation, state, episode_start, deterministic)
+        """Actions and next recurrent state; pass the state back in, as with sb3-contrib's RecurrentPPO.
+
+        Sampled actions (`deterministic=False`) are drawn as during training: with `greedy_output_symbol`, the
+        output symbol is the argmax.
+        """
+        return self.policy.predict(observation, state, episode_start, deterministic, self._greedy)

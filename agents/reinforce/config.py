@@ -26,7 +26,7 @@ class ReinforceConfig:
     normalize_advantage: bool = True
     """standardise the advantages over the batch's valid steps."""
     ent_coef: float = 0.01
-    """entropy bonus weight (mean entropy per step, summed over action components)."""
+    """entropy bonus weight (mean entropy per step, summed over the action components trained by RL)."""
     supervised_output: bool = False
     """hybrid objective: train output_symbol by backprop on info["target_symbol"] at writes, not by RL."""
     supervised_coef: float = 1.0

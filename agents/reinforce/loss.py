@@ -8,7 +8,7 @@ with R_t:T the discounted return-to-go (causality: an action is credited with fu
 online or offline baseline, and w_b the episode weights (1/B for sampled episodes; the exact probabilities P_b
 when the gradient check enumerates every action sequence). The offline baseline adds (R_t:T - b_t)^2, the
 entropy bonus subtracts ent_coef * mean entropy, and the hybrid objective adds -log p(target symbol) at write
-steps (then output_symbol is left out of the score-function term).
+steps (then output_symbol, trained by backprop, is left out of the score-function term and the entropy bonus).
 """
 
 from __future__ import annotations
@@ -103,12 +103,12 @@ def reinforce_loss(
         target_logp = out["log_softmax"][symbol].gather(-1, batch.targets.clamp_min(0).unsqueeze(-1)).squeeze(-1)
         supervised_loss = -(weights * (target_logp * writes).sum(0)).sum()
         stats["supervised_loss"] = supervised_loss.detach()
-        score = log_prob[..., rl_components].sum(-1)
     else:
-        score = log_prob.sum(-1)
+        rl_components = list(range(log_prob.shape[-1]))
+    score = log_prob[..., rl_components].sum(-1)
 
     policy_loss = -(weights * (score * advantages * mask).sum(0)).sum()
-    entropy = masked_mean(out["entropy"].sum(-1), mask)
+    entropy = masked_mean(out["entropy"][..., rl_components].sum(-1), mask)
     loss = (
         policy_loss
         - config.ent_coef * entropy
