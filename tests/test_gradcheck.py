@@ -37,6 +37,14 @@ def test_gradient_matches_central_differences(controller: str) -> None:
     assert worst.rel_error < 1e-4, worst
 
 
+def test_gradient_of_the_feedforward_tape_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    kwargs = {**gradcheck.CONTROLLER_KWARGS["rlntm"], "core": "feedforward"}
+    monkeypatch.setitem(gradcheck.CONTROLLER_KWARGS, "rlntm", kwargs)
+    rows = gradcheck.check("rlntm")
+    assert gradcheck.make_policy("rlntm").controller.core == "feedforward"
+    assert rows and max(r.rel_error for r in rows) < 1e-4
+
+
 def test_constant_online_baseline_keeps_the_gradient_exact() -> None:
     config = ReinforceConfig(baseline="online", normalize_advantage=False, ent_coef=0.0)
     assert max(r.rel_error for r in gradcheck.check("mlp", config)) < 1e-4
