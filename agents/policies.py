@@ -256,7 +256,7 @@ class ControllerPolicy(BasePolicy):
         """Validate `fixed_actions` against the action names and sizes: {component index: value}."""
         if fixed_actions and self.action_names is None:
             raise ValueError("fixed_actions needs action_names (the env's action_names) to find its components")
-        fixed = {}
+        fixed: dict[int, int] = {}
         for name, value in fixed_actions.items():
             if name not in self.action_names:  # type: ignore[operator]
                 raise ValueError(
