@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+TAPE_CONTROLLERS = ("rlntm", "rlntm_direct")
+"""The RL-NTM tape controllers: they read the env's memory head and keep their own cell vectors."""
 TAPE_FIXED_ACTIONS = {"memory_write": 0}
 """`ControllerPolicy(fixed_actions=...)` for the RL-NTM tape controllers: the env's symbol write stays "keep"."""
 
@@ -50,7 +52,7 @@ def controller_setup(
     policy_kwargs: dict[str, Any] = {"controller_class": controller}
     env_kwargs: dict[str, Any] = {}
     longest = max_length or task.curriculum.max_length
-    if controller in ("rlntm", "rlntm_direct"):
+    if controller in TAPE_CONTROLLERS:
         env_kwargs["observe_heads"] = True
         if not task.has_memory:
             env_kwargs["memory"] = True

@@ -42,7 +42,7 @@ from stable_baselines3.common.utils import safe_mean
 from stable_baselines3.common.vec_env import VecMonitor
 
 from agents.cli import parse_assignments
-from agents.controller_setup import TAPE_FIXED_ACTIONS
+from agents.controller_setup import TAPE_CONTROLLERS, TAPE_FIXED_ACTIONS
 from agents.extractors import FlattenExtractor
 from agents.reinforce import Reinforce
 from memtape_env.sb3 import MemTapeVecEnv
@@ -80,7 +80,7 @@ def _reinforce(controller: str, kwargs: dict[str, Any], **hyper: Any) -> Builder
         if "memory_head" in names:  # one controller cell per env memory cell
             controller_kwargs["memory_size"] = int(env.observation_space.nvec[names.index("memory_head")])
         policy_kwargs: dict[str, Any] = dict(controller_class=controller, controller_kwargs=controller_kwargs)
-        if controller.startswith("rlntm"):  # it keeps vectors in its own cells: the env's symbol write stays "keep"
+        if controller in TAPE_CONTROLLERS:  # it keeps vectors in its own cells: the env's symbol write stays "keep"
             policy_kwargs["fixed_actions"] = dict(TAPE_FIXED_ACTIONS)
         return Reinforce(
             "ControllerPolicy",
