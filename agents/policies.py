@@ -8,7 +8,7 @@ so a new controller needs only that constructor and an entry in `CONTROLLERS` to
 Observations are MultiDiscrete; each component is routed by its name (`observation_names`, which Reinforce
 fills in from the env's `observation_names`):
 - head positions (`input_head`, `input_row`, `memory_head`, `output_head`) go to the controller as `context[name]`,
-  long tensors of shape (batch,);
+  long tensors of shape (batch,), and, with `ControllerPolicy(head_features=True)`, also into the features;
 - the whole input tape `tape[0..W-1]` (env kwarg `observe_tape=W`) goes as `context["tape"]`, (batch, W);
 - every other component (`input_symbol`, `memory_symbol`, `prev_*`) is one-hot encoded into the features.
 In `sequence` form the context tensors carry a leading time axis, as `Controller.sequence` expects.
@@ -61,6 +61,28 @@ def space_dims(space: spaces.Space, what: str) -> list[int]:
     raise TypeError(f"{what} space must be Discrete or MultiDiscrete, got {space}")
 
 
+def head_feature_names(head_features: bool | Sequence[str], observation_names: Sequence[str] | None) -> tuple[str, ...]:
+    """The observed heads that `ControllerPolicy(head_features=...)` also encodes as features, validated."""
+    valid = isinstance(head_features, bool) or (
+        isinstance(head_features, Sequence)
+        and not isinstance(head_features, str)
+        and set(head_features) <= set(HEAD_COMPONENTS)
+    )
+    if not valid:
+        raise ValueError(f"head_features must be a bool or names among {HEAD_COMPONENTS}, got {head_features!r}")
+    observed = tuple(name for name in observation_names or () if name in HEAD_COMPONENTS)
+    if head_features is False:
+        return ()
+    wanted = observed if head_features is True else tuple(head_features)
+    missing = [name for name in wanted if name not in observed]
+    if missing or not wanted:
+        raise ValueError(
+            f"head_features={head_features!r} needs {missing or 'head positions'} in the observation: make the "
+            f"env with observe_heads=True (observed heads: {list(observed)})"
+        )
+    return wanted
+
+
 @dataclass(frozen=True)
 class ObservationLayout:
     """How the observation components split into one-hot features and controller context."""
@@ -72,7 +94,10 @@ class ObservationLayout:
     tape_vocab: int
 
     @classmethod
-    def build(cls, dims: Sequence[int], names: Sequence[str] | None) -> ObservationLayout:
+    def build(
+        cls, dims: Sequence[int], names: Sequence[str] | None, head_features: Sequence[str] = ()
+    ) -> ObservationLayout:
+        """Route the components by name; the heads named in `head_features` are also one-hot features."""
         if names is None:
             names = [f"obs[{i}]" for i in range(len(dims))]
         names = list(names)
@@ -82,6 +107,8 @@ class ObservationLayout:
         for i, name in enumerate(names):
             if name in HEAD_COMPONENTS:
                 head_index[name] = i
+                if name in head_features:
+                    feature_index.append(i)
             elif name.startswith("tape["):
                 tape_index.append(i)
             else:
@@ -178,6 +205,10 @@ class ControllerPolicy(BasePolicy):
         the hybrid objective).
     :param offline_baseline: build the RL-NTM offline baseline network (needs the `tape[i]` components).
     :param baseline_hidden_size: width of the offline baseline LSTM.
+    :param head_features: also feed observed head positions (env `observe_heads=True`) to the controller as
+        one-hot features, not only as context: True for every observed head, or the names of some (e.g.
+        `("input_head",)`). A controller without state then knows where its heads are: on RepeatCopy that tells
+        the first input cell, where the repeat count sits, from a data symbol equal to it.
     :param fixed_actions: action components that always take one value, by name (needs `action_names`), e.g.
         `{"memory_write": 0}`: the RL-NTM tape controller keeps its cell vectors itself, so the env's discrete
         memory write stays "keep". A fixed component is never sampled and adds nothing to the score-function
@@ -196,6 +227,7 @@ class ControllerPolicy(BasePolicy):
         offline_baseline: bool = False,
         baseline_hidden_size: int = 64,
         fixed_actions: dict[str, int] | None = None,
+        head_features: bool | Sequence[str] = False,
         optimizer_class: type[torch.optim.Optimizer] = torch.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
     ) -> None:
@@ -218,7 +250,11 @@ class ControllerPolicy(BasePolicy):
         self.fixed_actions = dict(fixed_actions or {})
         self._fixed = self._fixed_components(self.fixed_actions)
 
-        self.layout = ObservationLayout.build(space_dims(observation_space, "observation"), self.observation_names)
+        as_features = head_feature_names(head_features, self.observation_names)
+        self.head_features = head_features if isinstance(head_features, bool) else as_features
+        self.layout = ObservationLayout.build(
+            space_dims(observation_space, "observation"), self.observation_names, as_features
+        )
         self.controller = resolve_controller(controller_class)(
             input_dim=self.layout.feature_dim, **self.controller_kwargs
         )
@@ -246,6 +282,7 @@ class ControllerPolicy(BasePolicy):
                 offline_baseline=self.offline_baseline,
                 baseline_hidden_size=self.baseline_hidden_size,
                 fixed_actions=self.fixed_actions,
+                head_features=self.head_features,
                 optimizer_class=self.optimizer_class,
                 optimizer_kwargs=self.optimizer_kwargs,
             )

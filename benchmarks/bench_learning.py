@@ -12,6 +12,8 @@ agents run side by side in the same run:
 - reinforce-rlntm-ff: the same with a feed-forward core (core="feedforward": no hidden state, only the tape),
                     and an entropy bonus of 0.1
 - reinforce-mlp:    Reinforce, MLP controller (memoryless; the previous action is observed), hybrid objective
+- reinforce-mlp-heads: the same MLP that also sees its input head position (observe_heads, head_features=
+                    ("input_head",)), and an entropy bonus of 0.1
 - reinforce-pure:   Reinforce, LSTM, every action component by REINFORCE
 - recurrent-ppo:    sb3-contrib RecurrentPPO, MlpLstmPolicy, defaults
 
@@ -73,13 +75,17 @@ class Agent:
     build: Builder
 
 
-def _reinforce(controller: str, kwargs: dict[str, Any], **hyper: Any) -> Builder:
+def _reinforce(
+    controller: str, kwargs: dict[str, Any], head_features: bool | tuple[str, ...] = False, **hyper: Any
+) -> Builder:
     def build(env: VecMonitor, seed: int, overrides: Overrides) -> BaseAlgorithm:
         controller_kwargs = {**kwargs, **overrides.controller_kwargs}
         names = env.get_attr("observation_names")[0]
         if "memory_head" in names:  # one controller cell per env memory cell
             controller_kwargs["memory_size"] = int(env.observation_space.nvec[names.index("memory_head")])
         policy_kwargs: dict[str, Any] = dict(controller_class=controller, controller_kwargs=controller_kwargs)
+        if head_features:
+            policy_kwargs["head_features"] = head_features
         if controller in TAPE_CONTROLLERS:  # it keeps vectors in its own cells: the env's symbol write stays "keep"
             policy_kwargs["fixed_actions"] = dict(TAPE_FIXED_ACTIONS)
         return Reinforce(
@@ -105,6 +111,10 @@ def _recurrent_ppo(env: VecMonitor, seed: int, overrides: Overrides) -> BaseAlgo
 AGENTS: dict[str, Agent] = {
     "reinforce-lstm": Agent({"observe_prev_action": True}, _reinforce("lstm", {"hidden_size": 64}, **HYBRID)),
     "reinforce-mlp": Agent({"observe_prev_action": True}, _reinforce("mlp", {"hidden_sizes": (64, 64)}, **HYBRID)),
+    "reinforce-mlp-heads": Agent(
+        {"observe_prev_action": True, "observe_heads": True},
+        _reinforce("mlp", {"hidden_sizes": (64, 64)}, head_features=("input_head",), **HYBRID_EXPLORE),
+    ),
     "reinforce-rlntm": Agent(
         {"observe_prev_action": True, "observe_heads": True, "memory": True},
         _reinforce("rlntm_direct", {"hidden_size": 64, "memory_dim": 16}, **HYBRID),

@@ -31,3 +31,27 @@ def test_bad_override_is_named() -> None:
     cmd = [sys.executable, str(SCRIPT), "--tasks", "Copy", "--agents", "reinforce-mlp", "--hyperparams", "ent_coef"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0 and "--hyperparams" in proc.stderr
+
+
+def test_repeat_copy_diagnosis_runs(tmp_path: Path) -> None:
+    script = SCRIPT.parent / "diagnose_repeat_copy.py"
+    cmd = [sys.executable, str(script), "--agent", "reinforce-mlp-heads", "--timesteps", "1000", "--length", "4",
+           "--episodes", "16"]  # fmt: skip
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300).stdout
+    assert "curriculum length" in out and "left-to-right turns:" in out
+    runs = [line for line in out.splitlines() if "greedy success" in line]
+    assert sum(int(line.split(": ")[1].split()[0]) for line in runs) >= 16
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore")
+def test_mlp_with_head_features_solves_repeat_copy(tmp_path: Path) -> None:
+    """The memoryless MLP that sees its input head position reaches RepeatCopy's top length (seed 1: 0.65M steps)."""
+    out = tmp_path / "results.md"
+    cmd = [sys.executable, str(SCRIPT), "--tasks", "RepeatCopy", "--agents", "reinforce-mlp-heads", "--seeds", "1",
+           "--timesteps", "2000000", "--time-limit", "3600", "--chunk", "50000", "--eval-episodes", "64",
+           "--out", str(out)]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=3600)
+    row = out.read_text().splitlines()[2].split(" | ")
+    assert row[3] == "30 (30)", row
+    assert float(row[4].split(" / ")[0]) >= 0.9, row

@@ -45,6 +45,41 @@ def test_layout_routes_components() -> None:
     assert torch.equal(context["tape"], obs[:, 4:])
 
 
+def test_head_features_put_the_head_positions_into_the_features_too(tmp_path) -> None:
+    layout = ObservationLayout.build(DIMS, NAMES, head_features=("input_head", "memory_head"))
+    obs = torch.as_tensor(random_obs(5))
+    features, context = layout.split(obs)
+    assert features.shape == (5, 4 + 4 + 9 + 9)  # input_symbol, memory_symbol, input_head, memory_head
+    assert torch.equal(features[:, 8:17].argmax(-1), obs[:, 2])
+    assert torch.equal(context["input_head"], obs[:, 2])  # still context, for the tape controllers
+    policy = make_policy("mlp", head_features=True)
+    moved = obs.clone()
+    moved[:, 2] = (moved[:, 2] + 1) % 9  # only the input head differs: the controller sees the change
+    latents = [policy.controller.step(policy.layout.split(o)[0], ())[0] for o in (obs, moved)]
+    assert not torch.allclose(latents[0], latents[1])
+    plain = make_policy("mlp")
+    latents = [plain.controller.step(plain.layout.split(o)[0], ())[0] for o in (obs, moved)]
+    torch.testing.assert_close(latents[0], latents[1])  # without head_features it does not
+    policy.save(str(tmp_path / "p.pt"))
+    assert ControllerPolicy.load(str(tmp_path / "p.pt")).head_features
+    only_input = make_policy("mlp", head_features=["input_head"])
+    assert only_input.layout.feature_sizes == (4, 4, 9) and only_input.head_features == ("input_head",)
+    for bad in ("input_head", ["input_symbol"], 3):
+        with pytest.raises(ValueError, match="head_features must be a bool or names among"):
+            make_policy("mlp", head_features=bad)
+    with pytest.raises(ValueError, match=r"needs \['output_head'\] in the observation"):
+        make_policy("mlp", head_features=["output_head"])
+    with pytest.raises(ValueError, match="head_features=True needs head positions"):
+        ControllerPolicy(
+            spaces.MultiDiscrete([3]),
+            spaces.MultiDiscrete([2]),
+            lambda _: 1e-3,
+            controller_class="mlp",
+            observation_names=("input_symbol",),
+            head_features=True,
+        )
+
+
 def test_layout_errors() -> None:
     with pytest.raises(ValueError, match="observation_names has 2 entries"):
         ObservationLayout.build((3, 3, 3), ("a", "b"))
