@@ -157,6 +157,11 @@ def curriculum_length(env: MemTapeVecEnv) -> int:
     return int(env.machine.curriculum.max_length)
 
 
+def solved_episode(reward: float, info: dict[str, Any]) -> bool:
+    """An episode that ended on a rewarded step, not at the step limit: every target symbol written right."""
+    return bool(reward > 0 and not info.get("TimeLimit.truncated", False))
+
+
 def evaluate(
     model: BaseAlgorithm,
     task_id: str,
@@ -178,7 +183,7 @@ def evaluate(
         actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=deterministic)
         obs, rewards, dones, infos = env.step(actions)
         for i in np.flatnonzero(dones):
-            outcomes.append(bool(rewards[i] > 0 and not infos[i].get("TimeLimit.truncated", False)))
+            outcomes.append(solved_episode(rewards[i], infos[i]))
         starts = dones
     return float(np.mean(outcomes[:episodes]))
 

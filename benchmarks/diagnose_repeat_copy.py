@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from bench_learning import AGENTS, Overrides, curriculum_length
+from bench_learning import AGENTS, Overrides, curriculum_length, solved_episode
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecMonitor
 
@@ -75,8 +75,7 @@ def rollouts(model: BaseAlgorithm, length: int, env_kwargs: dict, episodes: int,
         last_move = actions[:, move].copy()
         obs, rewards, dones, infos = env.step(actions)
         for i in np.flatnonzero(dones):
-            ok = bool(rewards[i] > 0 and not infos[i].get("TimeLimit.truncated", False))
-            out.success.setdefault((int(kind[i, 0]), bool(kind[i, 1])), []).append(ok)
+            out.success.setdefault((int(kind[i, 0]), bool(kind[i, 1])), []).append(solved_episode(rewards[i], infos[i]))
         kind = np.where(dones[:, None], kinds(), kind)  # autoreset loaded the next inputs of the finished ones
         last_move = np.where(dones, -1, last_move)
         starts = dones
