@@ -83,9 +83,9 @@ def _reinforce(
         names = env.get_attr("observation_names")[0]
         if "memory_head" in names:  # one controller cell per env memory cell
             controller_kwargs["memory_size"] = int(env.observation_space.nvec[names.index("memory_head")])
-        policy_kwargs: dict[str, Any] = dict(controller_class=controller, controller_kwargs=controller_kwargs)
-        if head_features:
-            policy_kwargs["head_features"] = head_features
+        policy_kwargs: dict[str, Any] = dict(
+            controller_class=controller, controller_kwargs=controller_kwargs, head_features=head_features
+        )
         if controller in TAPE_CONTROLLERS:  # it keeps vectors in its own cells: the env's symbol write stays "keep"
             policy_kwargs["fixed_actions"] = dict(TAPE_FIXED_ACTIONS)
         return Reinforce(
@@ -188,16 +188,21 @@ def evaluate(
     return float(np.mean(outcomes[:episodes]))
 
 
+def make_agent(
+    task_id: str, agent_name: str, seed: int, overrides: Overrides, n_envs: int = 16
+) -> tuple[BaseAlgorithm, MemTapeVecEnv, dict[str, Any]]:
+    """The agent `agent_name` on a fresh training env: (model, the unwrapped env, the env kwargs it was made with)."""
+    agent = AGENTS[agent_name]
+    env_kwargs = {**agent.env_kwargs, **overrides.env_kwargs}
+    raw = MemTapeVecEnv(task_id, n_envs, seed=seed, **env_kwargs)
+    torch.manual_seed(seed)
+    return agent.build(VecMonitor(raw), seed, overrides), raw, env_kwargs
+
+
 def run(task: str, agent_name: str, seed: int, args: argparse.Namespace) -> Result:
     task_id = task if "/" in task else f"memtape/{task}-v0"
-    agent = AGENTS[agent_name]
-    overrides: Overrides = args.overrides
-    env_kwargs = {**agent.env_kwargs, **overrides.env_kwargs}
     result = Result(task, agent_name, seed, reward_threshold=gym.spec(task_id).reward_threshold)
-    raw = MemTapeVecEnv(task_id, args.n_envs, seed=seed, **env_kwargs)
-    env = VecMonitor(raw)
-    torch.manual_seed(seed)
-    model = agent.build(env, seed, overrides)
+    model, raw, env_kwargs = make_agent(task_id, agent_name, seed, args.overrides, args.n_envs)
     classic = raw.machine.curriculum.kind == "classic"
     result.top_length = int(raw.machine.curriculum.max_length)
     start = time.perf_counter()

@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from bench_learning import AGENTS, Overrides, curriculum_length, solved_episode
+from bench_learning import AGENTS, Overrides, curriculum_length, make_agent, solved_episode
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.vec_env import VecMonitor
 
 from agents.cli import parse_assignments
 from agents.reinforce import Reinforce
@@ -94,16 +93,16 @@ def main() -> None:
     parser.add_argument("--env-kwargs", nargs="+", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    agent = AGENTS[args.agent]
-    env_kwargs = {**agent.env_kwargs, **parse_assignments(args.env_kwargs, "--env-kwargs")}
+    overrides = Overrides(
+        hyper=parse_assignments(args.hyperparams, "--hyperparams"),
+        env_kwargs=parse_assignments(args.env_kwargs, "--env-kwargs"),
+    )
+    env_kwargs = {**AGENTS[args.agent].env_kwargs, **overrides.env_kwargs}
     if args.load is not None:
         model: BaseAlgorithm = Reinforce.load(args.load, device="cpu")
         print(f"{args.load}: {model.num_timesteps} steps")
     else:
-        raw = MemTapeVecEnv(TASK, 16, seed=args.seed, **env_kwargs)
-        torch.manual_seed(args.seed)
-        hyper = parse_assignments(args.hyperparams, "--hyperparams")
-        model = agent.build(VecMonitor(raw), args.seed, Overrides(hyper=hyper))
+        model, raw, env_kwargs = make_agent(TASK, args.agent, args.seed, overrides)
         while model.num_timesteps < args.timesteps:
             model.learn(50_000, reset_num_timesteps=model.num_timesteps == 0, log_interval=10**9)
         length = curriculum_length(raw)
