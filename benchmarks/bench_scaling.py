@@ -6,7 +6,7 @@ the Neural GPU (one step of its convolutional GRUs over an image of width N), an
 written below in the pytorch-dnc style (plain ops, a dense link matrix, allocation by two sorts): the reference
 that the fused DNC's speed is compared against at N = 1024.
 
-Setting (DESIGN.md's pytorch-dnc figures): batch 16, word size 32, 4 read heads, LSTM 64 units. Time per step
+Setting (the pytorch-dnc figures of docs/design.md): batch 16, word size 32, 4 read heads, LSTM 64 units. Time per step
 is the marginal cost of a step: the wall time of 2T steps forward from the initial state plus the backward
 through them, minus that of T steps, divided by T (best of a few repeats each). What is paid once per sequence
 (the initial state, the first gradient of the memory) cancels out. Memory per step is, the same way, the

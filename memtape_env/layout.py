@@ -1,4 +1,4 @@
-"""The action and observation layouts of a task: component names and sizes, in the DESIGN.md order.
+"""The action and observation layouts of a task: component names and sizes, in the documented order (docs/design.md).
 
 Actions: input_move, memory_move, memory_write, output_write, output_symbol (each present only when the task has
 that interface). Observations: input_symbol, memory_symbol, then the optional extras: prev_<action component>,

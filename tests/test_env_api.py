@@ -53,7 +53,7 @@ def test_space_layout_and_names(env_id):
     assert isinstance(env.observation_space, gym.spaces.MultiDiscrete)
     assert len(u.action_names) == len(env.action_space.nvec)
     assert len(u.observation_names) == len(env.observation_space.nvec)
-    # Action components keep the DESIGN order.
+    # Action components keep the documented order (docs/design.md).
     assert list(u.action_names) == [n for n in ACTION_ORDER if n in u.action_names]
     assert u.observation_names[0] == "input_symbol"
     has_memory = u.task.has_memory

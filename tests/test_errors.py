@@ -1,4 +1,4 @@
-"""Every bad input named in DESIGN.md raises an error that names the problem."""
+"""Every bad input named in docs/design.md raises an error that names the problem."""
 
 from __future__ import annotations
 
