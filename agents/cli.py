@@ -7,6 +7,7 @@
     memtape play --env memtape/Copy-v0 --agent copy --length 8
     memtape bench                 (the quick suite)
     memtape bench memory --workers 2 [--backend ray]
+    memtape supervised --task BinaryAddition --controller neural_gpu --steps 20000 --checkpoint runs/ngpu.pt
 
 Bad input (unknown key, algorithm, task, controller; wrong type) stops with a message naming it (exit code 2).
 """
@@ -334,11 +335,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="env ids, algorithms, controllers, suites")
     p.set_defaults(func=cmd_list)
+
+    # Parsed by agents.supervised.cli (main hands it the rest of the line); listed here for `memtape --help`.
+    sub.add_parser("supervised", help="train a controller by backprop on (input, target) pairs", add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `memtape` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["supervised"]:
+        from agents.supervised.cli import main as supervised_main
+
+        return supervised_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

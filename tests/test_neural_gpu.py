@@ -156,4 +156,4 @@ def test_learns_short_binary_addition():
     trainer = Trainer(cfg)
     trainer.train(log=False)
     res = evaluate(trainer.model, trainer.task, 4, 128, np.random.default_rng(9))
-    assert res["sequence_error"] < 0.1
+    assert res.sequence_error < 0.1

@@ -10,16 +10,17 @@ import pytest
 import torch
 
 from agents.supervised import (
+    ErrorRates,
     NeuralGPUModel,
     SequenceModel,
     SupervisedConfig,
     Trainer,
     batch_loss,
     evaluate,
-    main,
     sample_length,
     save_checkpoint,
 )
+from agents.supervised.cli import main
 from memtape_env.tasks import get_task
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -116,9 +117,9 @@ def test_a_perfect_model_has_zero_errors():
 
     oracle = Oracle(task, channels=2, height=1, layers=1)
     res = evaluate(oracle, task, 7, 10, np.random.default_rng(0), batch=4)
-    assert res["sequence_error"] == 0.0 and res["symbol_error"] == 0.0
+    assert res.sequence_error == 0.0 and res.symbol_error == 0.0
     res = evaluate(NeuralGPUModel(task, channels=2, height=1, layers=1), task, 7, 10, np.random.default_rng(0))
-    assert res["sequence_error"] > 0
+    assert res.sequence_error > 0
 
 
 def test_checkpoint_is_atomic_and_resume_equals_an_uninterrupted_run(tmp_path):
@@ -159,10 +160,7 @@ def test_save_checkpoint_leaves_the_old_file_on_failure(tmp_path):
 
 def test_best_checkpoint_at_the_top_length(tmp_path, monkeypatch):
     errors = iter([0.5, 0.2, 0.9])
-    monkeypatch.setattr(
-        "agents.supervised.evaluate",
-        lambda *a, **k: {"length": 0, "n": 1, "sequence_error": next(errors), "symbol_error": 0.0},
-    )
+    monkeypatch.setattr("agents.supervised.trainer.evaluate", lambda *a, **k: ErrorRates(0, 1, next(errors), 0.0))
     path = str(tmp_path / "run.pt")
     trainer = Trainer(small(steps=6, eval_every=2, start_length=4, max_length=4, checkpoint=path))
     trainer.train(log=False)
@@ -172,9 +170,7 @@ def test_best_checkpoint_at_the_top_length(tmp_path, monkeypatch):
 
 def test_curriculum_promotes_when_the_current_length_is_solved(monkeypatch):
     trainer = Trainer(small(steps=6, eval_every=2, max_length=5))
-    monkeypatch.setattr(
-        "agents.supervised.evaluate", lambda *a, **k: {"length": 0, "n": 1, "sequence_error": 0.0, "symbol_error": 0.0}
-    )
+    monkeypatch.setattr("agents.supervised.trainer.evaluate", lambda *a, **k: ErrorRates(0, 1, 0.0, 0.0))
     start = trainer.length
     trainer.train(log=False)
     assert trainer.length == min(5, start + 3)
@@ -191,8 +187,37 @@ def test_cli_trains_and_tests(tmp_path, capsys):
     main([*args, "--test-only"])
     again = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert again == [lines[-1]]
-    with pytest.raises(SystemExit, match="test-only"):
+    with pytest.raises(SystemExit) as exc:
         main(["--test-only", "--checkpoint", str(tmp_path / "missing.pt")])
+    assert exc.value.code == 2 and "--test-only needs an existing --checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["--steps", "0"], "steps must be >= 1"),
+        (["--controller", "nope"], "controller must be"),
+        (["--task", "Nope"], "Nope"),
+        (["--controller-kwargs", "[1]"], "expected a JSON object"),
+        (["--lr", "-1"], "lr must be > 0"),
+    ],
+)
+def test_cli_bad_values_exit_2_naming_them(args, named, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "memtape supervised: error:" in err and named in err
+
+
+def test_memtape_supervised_subcommand_runs_the_trainer(tmp_path, capsys):
+    from agents.cli import main as memtape
+
+    args = ["supervised", "--task", "BinaryAddition", "--steps", "2", "--batch-size", "2", "--eval-every", "1",
+            "--eval-samples", "2", "--controller-kwargs", '{"channels": 4, "height": 2, "layers": 1}',
+            "--test-lengths", "3", "--test-samples", "2"]  # fmt: skip
+    assert memtape(args) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["step"] for line in lines[:-1]] == [1, 2] and lines[-1]["test"]["length"] == 3
 
 
 @pytest.mark.slow
@@ -212,4 +237,4 @@ def test_lstm_learns_a_short_copy():
     trainer = Trainer(cfg)
     trainer.train(log=False)
     res = evaluate(trainer.model, trainer.task, 2, 200, np.random.default_rng(9))
-    assert res["sequence_error"] < 0.1
+    assert res.sequence_error < 0.1
