@@ -407,6 +407,9 @@ def load_run(
         for name in ("observation_space", "action_space"):
             _compare_space(saved.get(name), getattr(env, name), f"{model_file}: {name}", spec.env_id)
         model = build_model(hp, env, spec.seed, None, 0, device=device, for_loading=True)
+        for name in COUNTERS:
+            if isinstance(saved.get(name), int) and hasattr(model, name):
+                setattr(model, name, saved[name])
         try:
             model.set_parameters(str(model_file), exact_match=True, device=device)
         except (RuntimeError, ValueError, KeyError) as err:
@@ -425,7 +428,10 @@ def _saved_space_fields(model_file: Path) -> dict[str, Any]:
         raise ConfigError(f"{model_file}: not an SB3 model file ({err})") from err
     if not isinstance(data, dict):
         raise ConfigError(f"{model_file}: not an SB3 model file (data is not a mapping)")
-    return {k: data.get(k) for k in ("observation_space", "action_space")}
+    return {k: data.get(k) for k in ("observation_space", "action_space", *COUNTERS)}
+
+
+COUNTERS = ("num_timesteps", "_total_timesteps", "_n_updates", "_episode_num")  # plain JSON numbers in the zip
 
 
 def _compare_space(saved: Any, space: gym.Space, where: str, env_id: str) -> None:
