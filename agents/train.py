@@ -383,8 +383,16 @@ def load_run(
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as err:
         raise ConfigError(f"{meta_file}: not a run.json written by memtape train ({err})") from err
     spec.trust_imports = trust_imports  # never taken from the file
+    for name, kind in (("algo", str), ("env_id", str), ("seed", int), ("env_kwargs", dict), ("hyperparams", dict)):
+        if not isinstance(getattr(spec, name), kind):
+            raise ConfigError(f"{meta_file}: {name} must be a {kind.__name__}, got {getattr(spec, name)!r}")
     algo = canonical_algo(spec.algo)
     check_env_id(spec.env_id, trust_imports)
+    import memtape_env  # noqa: F401 - registers the ids
+
+    if spec.env_id not in gym.registry and ":" not in spec.env_id:
+        raise ConfigError(f"{meta_file}: unknown env id {spec.env_id!r}")
+    check_env_kwargs(spec.env_id, spec.env_kwargs, f"{meta_file}: env_kwargs")
     model_file = path / "model.zip"
     if not model_file.is_file():
         raise FileNotFoundError(f"{path} has no model.zip (the run did not save a checkpoint yet)")

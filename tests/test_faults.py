@@ -321,3 +321,24 @@ def test_width_bound_comes_from_the_task_definition(task_id: str) -> None:
         widest = max(task.generate(rng, 64, k)[0].shape[2] for k in range(lo, length + 1))
         extreme = task.build(np.full((1, task.n_uniform(length)), 0.999), np.array([length]))[0].shape[2]
         assert _width_bound(task, length) == max(widest, extreme)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m.update(env_kwargs="x"), "env_kwargs must be a dict"),
+        (lambda m: m.update(env_kwargs={"foo": 1}), "foo"),
+        (lambda m: m["spec"].update(seed="a"), "seed must be a int"),
+        (lambda m: m.pop("spec"), "not a run.json written by memtape train"),
+        (lambda m: m["entry"].update(env_wrapper="builtins.print"), "outside the allowed packages"),
+        (lambda m: m["entry"].update(gamma=7), "key 'gamma' must be in [0, 1]"),
+    ],
+)
+def test_hostile_run_json_fails_cleanly(ppo_run: Path, tmp_path: Path, edit, message: str, capsys) -> None:
+    run = copy_run(ppo_run, tmp_path / "run")
+    meta = json.loads((run / "run.json").read_text())
+    edit(meta)
+    (run / "run.json").write_text(json.dumps(meta))
+    assert main(["eval", str(run), "--lengths", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("memtape eval: error:") and message in err, err
