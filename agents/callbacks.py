@@ -129,6 +129,27 @@ class AtomicCheckpoint(BaseCallback):
         return True
 
 
+class StopOnSignal(BaseCallback):
+    """Ends `learn` at the next step once `request` was called (by a SIGINT/SIGTERM handler); a second request
+    raises KeyboardInterrupt at once. The episode log then says `stopped_by="interrupted"`."""
+
+    def __init__(self, log: EpisodeLog) -> None:
+        super().__init__()
+        self.log = log
+        self.requested: int | None = None
+
+    def request(self, signum: int) -> None:
+        if self.requested is not None:
+            raise KeyboardInterrupt
+        self.requested = signum
+
+    def _on_step(self) -> bool:
+        if self.requested is not None:
+            self.log.stopped_by = "interrupted"
+            return False
+        return True
+
+
 class ProgressBar(BaseCallback):
     """A tqdm bar over env steps (SB3's own bar needs the optional `rich` extras and cannot be disabled per run)."""
 

@@ -15,6 +15,8 @@ Bad input (unknown key, algorithm, task, controller; wrong type) stops with a me
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,7 +27,71 @@ import yaml
 from agents.algorithms import ALGORITHMS, ALIASES, canonical_algo
 from agents.configs import ConfigError
 
-USER_ERRORS = (ConfigError, ValueError, FileNotFoundError, ImportError)
+USER_ERRORS = (ConfigError, ValueError, OSError, ImportError)
+
+
+# ---------------------------------------------------------------- value checks of flags (argparse `type=`)
+
+
+def positive_int(text: str) -> int:
+    """An integer > 0 (argparse names the flag in its error)."""
+    value = _parse_int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An integer >= 0 (seeds)."""
+    value = _parse_int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
+
+
+def finite_float(text: str) -> float:
+    """A finite float (no nan, no inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite float > 0 (durations)."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A finite float >= 0 (delays)."""
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+
+
+def check_bench_out(path: Path) -> None:
+    """A bench output folder must be a directory (or not exist yet) under a writable folder."""
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out: {path} exists and is not a directory")
+    parent = next((p for p in [path, *path.parents] if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise ValueError(f"--out: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--out: cannot write into {parent}")
 
 
 def parse_assignments(items: list[str] | None, what: str) -> dict[str, Any]:
@@ -89,13 +155,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         verbose=args.verbose,
         checkpoint_freq=args.checkpoint_freq,
+        trust_imports=args.trust_imports,
     )
     _check_env_id(args.env)
     out = Path(args.out) if args.out else _default_run_dir(algo, args.env, args.seed, args.controller)
-    result = train(spec, out)
+    result = train(spec, out, force=args.force)
     print(f"saved {out / 'model.zip'} (TensorBoard: tensorboard --logdir {out / 'tb'})")
     for key, value in vars(result).items():
         print(f"  {key}: {value}")
+    if result.stopped_by == "interrupted":
+        print("memtape train: interrupted; the model and episodes.csv were saved", file=sys.stderr)
+        return 130
     if args.eval_lengths:
         return _evaluate_and_print(out, args.eval_lengths, args.eval_episodes, args.seed, None)
     return 0
@@ -120,12 +190,18 @@ def _default_lengths(env_id: str, env_kwargs: dict[str, Any]) -> list[int]:
 
 
 def _evaluate_and_print(
-    run_dir: Path, lengths: list[int] | None, episodes: int, seed: int, json_path: str | None
+    run_dir: Path,
+    lengths: list[int] | None,
+    episodes: int,
+    seed: int,
+    json_path: str | None,
+    trust_pickle: bool = False,
+    trust_imports: bool = False,
 ) -> int:
     from agents.evaluate import evaluate_length
     from agents.train import load_run
 
-    model, spec = load_run(run_dir, device="cpu")
+    model, spec = load_run(run_dir, device="cpu", trust_pickle=trust_pickle, trust_imports=trust_imports)
     lengths = sorted(lengths or _default_lengths(spec.env_id, spec.env_kwargs))
     rows: list[dict[str, Any]] = []
     print(f"{spec.algo} on {spec.env_id}, {episodes} episodes per length (deterministic policy)")
@@ -151,12 +227,17 @@ def _evaluate_and_print(
         from agents.atomic import atomic_write_json
 
         atomic_write_json(json_path, rows)
+    if rows and all("error" in r for r in rows):
+        print("memtape eval: error: every length failed (see the table)", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Evaluate a trained run on fixed lengths."""
-    return _evaluate_and_print(Path(args.run), args.lengths, args.episodes, args.seed, args.json)
+    return _evaluate_and_print(
+        Path(args.run), args.lengths, args.episodes, args.seed, args.json, args.trust_pickle, args.trust_imports
+    )
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -171,7 +252,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     if args.run:
         from agents.train import load_run
 
-        model, spec = load_run(args.run, device="cpu")
+        model, spec = load_run(args.run, device="cpu", trust_pickle=args.trust_pickle, trust_imports=args.trust_imports)
         env_id, algo, env_kwargs = spec.env_id, spec.algo, {**spec.env_kwargs, **env_kwargs}
         if args.env and args.env != env_id:
             raise ValueError(f"{args.run} was trained on {env_id}, not {args.env}")
@@ -183,6 +264,9 @@ def cmd_play(args: argparse.Namespace) -> int:
     if args.length is not None:
         env_kwargs = {k: v for k, v in env_kwargs.items() if k not in ("curriculum", "length", "max_length")}
         env_kwargs.update(curriculum="none", length=args.length)
+    from agents.train import check_env_kwargs
+
+    check_env_kwargs(env_id, env_kwargs, "--env-kwargs")
     render_mode = "rgb_array" if args.video else "ansi"
     env = gym.make(env_id, render_mode=render_mode, **env_kwargs)
     if algo is not None and ALGORITHMS[algo].discrete_actions:
@@ -235,9 +319,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.check:
         from agents.bench.runs import expand
 
-        print(f"config OK: {len(expand(suite))} runs")
+        runs = expand(suite, trust_imports=args.trust_imports)
+        check_suite_runs(runs)
+        print(f"config OK: {len(runs)} runs")
         return 0
     out = Path(args.out) if args.out else Path("runs") / "bench" / suite.name
+    check_bench_out(out)
     start = time.perf_counter()
     outcome = run_suite(
         suite,
@@ -249,6 +336,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         ray_address=args.ray_address,
         ray_num_cpus=args.ray_cpus,
+        trust_imports=args.trust_imports,
     )
     print()
     print(outcome.report)
@@ -256,6 +344,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for name, file in outcome.files.items():
         print(f"  {name}: {file}")
     return 0 if all(r.get("status") == "ok" for r in outcome.results) else 1
+
+
+def check_suite_runs(runs: list[Any]) -> None:
+    """Build each (algorithm, task) cell's env and model once, so what would fail at run time fails now."""
+    from agents.train import TrainSpec, check_run
+
+    seen: set[tuple[str, str]] = set()
+    for run in runs:
+        if (run.algo_name, run.task_id) in seen:
+            continue
+        seen.add((run.algo_name, run.task_id))
+        try:
+            check_run(TrainSpec(**run.train))
+        except USER_ERRORS as err:
+            raise ValueError(f"{run.algo_name} on {run.task_id}: {err}") from err
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -273,6 +376,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_trust_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="load model.zip with SB3's pickle-based loader (runs code stored in the file: trusted files only)",
+    )
+    p.add_argument("--trust-imports", action="store_true", help="allow import paths outside the known packages")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="memtape", description=__doc__.split("\n")[0])
@@ -282,55 +394,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--algo", required=True, help=f"one of {', '.join(ALGORITHMS)}")
     p.add_argument("--env", required=True, help="env id, e.g. memtape/Copy-v0")
     p.add_argument("--controller", help="reinforce's controller: lstm, gru, mlp, rlntm, rlntm_direct, dnc, neural_gpu")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--timesteps", type=int, help="env steps (default: n_timesteps of the hyperparameter file)")
-    p.add_argument("--n-envs", type=int, help="parallel envs (default: the hyperparameter file's n_envs)")
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--timesteps", type=positive_int, help="env steps (default: n_timesteps of the hyperparameter file)")
+    p.add_argument("--n-envs", type=positive_int, help="parallel envs (default: the hyperparameter file's n_envs)")
     p.add_argument("--hyperparams", "-params", nargs="+", metavar="KEY=VALUE", help="override hyperparameters")
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="env constructor kwargs")
     p.add_argument("--conf-file", help="hyperparameter YAML (default configs/hyperparams/<algo>.yml)")
     p.add_argument("--out", help="run directory (default runs/train/<algo>_<env>_s<seed>)")
-    p.add_argument("--threshold", type=float, help="solved threshold (default: the env's reward_threshold)")
+    p.add_argument("--force", action="store_true", help="replace the run already in --out")
+    p.add_argument("--trust-imports", action="store_true", help="allow import paths outside the known packages")
+    p.add_argument("--threshold", type=finite_float, help="solved threshold (default: the env's reward_threshold)")
     p.add_argument("--stop-at-threshold", action="store_true", help="stop once the threshold is reached")
-    p.add_argument("--wall-time", type=float, help="stop after this many seconds")
-    p.add_argument("--max-length", type=int, help="longest input the controller must handle (sizes tape/NGPU)")
-    p.add_argument("--checkpoint-freq", type=int, default=50_000, help="env steps between checkpoints")
-    p.add_argument("--eval-lengths", type=int, nargs="+", help="evaluate these fixed lengths after training")
-    p.add_argument("--eval-episodes", type=int, default=20)
+    p.add_argument("--wall-time", type=positive_float, help="stop after this many seconds")
+    p.add_argument("--max-length", type=positive_int, help="longest input the controller must handle (sizes tape/NGPU)")
+    p.add_argument("--checkpoint-freq", type=positive_int, default=50_000, help="env steps between checkpoints")
+    p.add_argument("--eval-lengths", type=positive_int, nargs="+", help="evaluate these fixed lengths after training")
+    p.add_argument("--eval-episodes", type=positive_int, default=20)
     p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--verbose", type=int, default=0)
+    p.add_argument("--verbose", type=non_negative_int, default=0)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="success rate and length generalisation of a trained run")
     p.add_argument("run", help="run directory written by memtape train (or its model.zip)")
-    p.add_argument("--lengths", type=int, nargs="+", help="fixed lengths (default 1x, 2x, 10x, 100x training)")
-    p.add_argument("--episodes", type=int, default=20)
-    p.add_argument("--seed", type=int, default=1000)
+    p.add_argument("--lengths", type=positive_int, nargs="+", help="fixed lengths (default 1x, 2x, 10x, 100x training)")
+    p.add_argument("--episodes", type=positive_int, default=20)
+    p.add_argument("--seed", type=non_negative_int, default=1000)
     p.add_argument("--json", help="also write the results to this JSON file")
+    _add_trust_flags(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("play", help="render a trained or scripted agent (ansi) or record a video")
     p.add_argument("run", nargs="?", help="run directory; omit to play a scripted agent on --env")
     p.add_argument("--env", help="env id (scripted agents)")
     p.add_argument("--agent", default="random", choices=["random", "copy"], help="scripted agent")
-    p.add_argument("--length", type=int, help="fixed input length (curriculum none)")
+    p.add_argument("--length", type=positive_int, help="fixed input length (curriculum none)")
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE")
-    p.add_argument("--episodes", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--episodes", type=positive_int, default=1)
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--video", metavar="DIR", help="record mp4 videos into DIR (rgb_array rendering)")
-    p.add_argument("--delay", type=float, default=0.0, help="seconds between ansi frames")
+    p.add_argument("--delay", type=non_negative_float, default=0.0, help="seconds between ansi frames")
+    _add_trust_flags(p)
     p.set_defaults(func=cmd_play)
 
     p = sub.add_parser("bench", help="run a benchmark suite (resumes an interrupted one)")
     p.add_argument("suite", nargs="?", default="quick", help="suite name in configs/suites or a YAML path")
     p.add_argument("--out", help="run directory (default runs/bench/<suite>)")
-    p.add_argument("--workers", type=int, default=2, help="parallel worker processes (local backend)")
+    p.add_argument("--workers", type=positive_int, default=2, help="parallel worker processes (local backend)")
     p.add_argument("--backend", choices=["local", "ray"], default="local")
     p.add_argument("--ray-address", help="existing Ray cluster (default: start a local instance)")
-    p.add_argument("--ray-cpus", type=int, help="CPUs of the local Ray instance")
+    p.add_argument("--ray-cpus", type=positive_int, help="CPUs of the local Ray instance")
     p.add_argument("--fresh", action="store_true", help="delete earlier results instead of resuming")
     p.add_argument("--report-dir", help="where report.md, CSVs and plots go (default: --out)")
     p.add_argument("--check", action="store_true", help="validate the suite and exit")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--trust-imports", action="store_true", help="allow import paths outside the known packages")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("list", help="env ids, algorithms, controllers, suites")
@@ -354,8 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as err:
         print(f"memtape {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"memtape {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        print(f"memtape {args.command}: {err or 'interrupted'}", file=sys.stderr)
         return 130
 
 

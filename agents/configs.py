@@ -8,6 +8,7 @@ them too. Suites are pure data (tasks, algorithms, seeds, budgets). Every error 
 from __future__ import annotations
 
 import inspect
+import math
 import sys
 import typing
 from collections.abc import Mapping
@@ -124,7 +125,69 @@ def validate_kwargs(algo: str, kwargs: Mapping[str, Any], where: str) -> dict[st
             raise ConfigError(f"{where}: key {key!r} has bad value {value!r}: {first}") from err
     if "policy_kwargs" in out and out["policy_kwargs"] is not None and not isinstance(out["policy_kwargs"], dict):
         raise ConfigError(f"{where}: key 'policy_kwargs' must be a mapping")
+    check_value_ranges(out, where)
     return out
+
+
+# Value ranges of hyperparameters, checked when a config is read (SB3 would fail, or silently misbehave, later).
+UNIT_INTERVAL_KEYS = (
+    "gamma",
+    "gae_lambda",
+    "tau",
+    "exploration_fraction",
+    "exploration_initial_eps",
+    "exploration_final_eps",
+    "online_baseline_decay",
+)
+POSITIVE_KEYS = (
+    "learning_rate",
+    "n_steps",
+    "batch_size",
+    "n_epochs",
+    "buffer_size",
+    "target_update_interval",
+    "max_grad_norm",
+    "clip_range",
+    "clip_range_vf",
+    "batch_episodes",
+    "stats_window_size",
+)
+NON_NEGATIVE_KEYS = ("ent_coef", "vf_coef", "learning_starts", "baseline_coef", "supervised_coef", "target_kl")
+
+
+def check_value_ranges(kwargs: Mapping[str, Any], where: str) -> None:
+    """Range-check validated constructor kwargs; errors name the key. Callables (schedules) are not checked."""
+    for key, value in kwargs.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where}: key {key!r} must be a finite number, got {value!r}")
+        if key in UNIT_INTERVAL_KEYS and not 0.0 <= value <= 1.0:
+            raise ConfigError(f"{where}: key {key!r} must be in [0, 1], got {value!r}")
+        if key in POSITIVE_KEYS and value <= 0:
+            raise ConfigError(f"{where}: key {key!r} must be positive, got {value!r}")
+        if key in NON_NEGATIVE_KEYS and value < 0:
+            raise ConfigError(f"{where}: key {key!r} must be >= 0, got {value!r}")
+    policy_kwargs = kwargs.get("policy_kwargs")
+    if isinstance(policy_kwargs, Mapping) and "net_arch" in policy_kwargs:
+        check_net_arch(policy_kwargs["net_arch"], f"{where}: key 'policy_kwargs.net_arch'")
+
+
+def check_net_arch(net_arch: Any, where: str) -> None:
+    """SB3's net_arch: a list of positive layer sizes, or a mapping of such lists (pi/vf or pi/qf)."""
+
+    def sizes(value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+
+    if sizes(net_arch):
+        return
+    if isinstance(net_arch, Mapping) and net_arch and set(net_arch) <= {"pi", "vf", "qf"}:
+        if all(sizes(v) for v in net_arch.values()):
+            return
+    raise ConfigError(
+        f"{where} must be a list of positive layer sizes such as [64, 64], or a mapping like "
+        f"{{pi: [64], vf: [64]}}; got {net_arch!r}"
+    )
 
 
 def read_yaml(path: Path) -> Any:
@@ -155,10 +218,10 @@ def split_entry(algo: str, env_id: str, entry: Mapping[str, Any], where: str) ->
     return Hyperparams(algo=canonical_algo(algo), env_id=env_id, meta=meta, kwargs=kwargs)
 
 
-def load_hyperparams(
+def resolved_entry(
     algo: str, env_id: str, overrides: Mapping[str, Any] | None = None, path: Path | None = None
-) -> Hyperparams:
-    """Hyperparameters for (algo, env id): the env's entry or else `default`, updated by `overrides`."""
+) -> dict[str, Any]:
+    """The raw hyperparameter entry for (algo, env id): the env's entry or else `default`, updated by `overrides`."""
     algo = canonical_algo(algo)
     path = path or hyperparams_file(algo)
     data = read_yaml(path)
@@ -173,6 +236,15 @@ def load_hyperparams(
     for key in ("policy_kwargs", "env_kwargs"):  # nested mappings merge one level deep
         if isinstance(entry.get(key), dict) and overrides and isinstance(overrides.get(key), dict):
             merged[key] = {**entry[key], **overrides[key]}
+    return merged
+
+
+def load_hyperparams(
+    algo: str, env_id: str, overrides: Mapping[str, Any] | None = None, path: Path | None = None
+) -> Hyperparams:
+    """Hyperparameters for (algo, env id): the env's entry or else `default`, updated by `overrides`."""
+    path = path or hyperparams_file(algo)
+    merged = resolved_entry(algo, env_id, overrides, path)
     return split_entry(algo, env_id, merged, f"{path} [{env_id}]")
 
 
@@ -193,6 +265,14 @@ class TaskEntry(Strict):
     """One task of a suite: an env id, its constructor kwargs and how its result is judged."""
 
     id: str = Field(description="registered env id, e.g. memtape/Copy-v0")
+
+    @field_validator("threshold")
+    @classmethod
+    def _finite_threshold(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
     env_kwargs: dict[str, Any] = Field(default_factory=dict, description="kwargs for the training env")
     threshold: float | None = Field(None, description="mean episode return counted as solved; None: spec's")
     eval_lengths: list[int] = Field(default_factory=list, description="fixed lengths for generalisation eval")
@@ -265,6 +345,15 @@ class Suite(Strict):
     budget: Budget
     eval: EvalSpec = EvalSpec()
 
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        return check_path_name(value)
+
+    @model_validator(mode="after")
+    def _no_duplicate_cells(self) -> Suite:
+        return check_unique_cells(self)
+
     @model_validator(mode="after")
     def _consistent(self) -> Suite:
         names = [a.name for a in self.algorithms]
@@ -279,6 +368,30 @@ class Suite(Strict):
                 if t not in ids:
                     raise ValueError(f"algorithm {a.name!r} restricts to task {t!r}, which the suite lacks")
         return self
+
+
+def check_path_name(value: str) -> str:
+    """A name that becomes a directory: non-empty, no path separators, no `.`/`..`, no control characters."""
+    if not value or value in (".", "..") or any(c in value for c in "/\\\0") or not value.isprintable():
+        raise ValueError(f"{value!r} cannot name a directory: use letters, digits, '-', '_' or '.' (not '.' or '..')")
+    if value.startswith("."):
+        raise ValueError(f"{value!r} cannot name a directory: it must not start with '.'")
+    return value
+
+
+def check_unique_cells(suite: Suite) -> Suite:
+    """Two cells of the grid must never share a run directory: seeds and task ids are unique."""
+    seeds = list(suite.seeds)
+    dup_seeds = sorted({s for s in seeds if seeds.count(s) > 1})
+    if dup_seeds:
+        raise ValueError(f"key 'seeds': repeated seeds {dup_seeds} would run into one directory")
+    if any(s < 0 for s in seeds):
+        raise ValueError(f"key 'seeds': seeds must be >= 0, got {seeds}")
+    ids = [t.id for t in suite.tasks]
+    dup_ids = sorted({i for i in ids if ids.count(i) > 1})
+    if dup_ids:
+        raise ValueError(f"key 'tasks': task ids must be unique (they name run directories), repeated: {dup_ids}")
+    return suite
 
 
 def known_env_ids() -> set[str]:

@@ -52,10 +52,15 @@ def evaluate_length(
     max_steps_factor: int = 20,
 ) -> LengthResult:
     """Play `episodes` episodes at `length` and score them."""
-    from agents.train import make_vec_env
+    from agents.train import check_spaces, make_vec_env
 
     limit = max_steps_factor * int(length) + 100  # a guard: the env truncates on its own
     env = make_vec_env(canonical_algo(algo), env_id, episodes, seed, eval_env_kwargs(env_kwargs, length, limit))
+    try:
+        check_spaces(model, env, f"{env_id} at length {length}")
+    except ValueError:
+        env.close()
+        raise
     obs = env.reset()
     state = None
     starts = np.ones(episodes, dtype=bool)

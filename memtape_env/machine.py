@@ -245,9 +245,16 @@ def _pad(a: np.ndarray, width: int, fill: int) -> np.ndarray:
 
 
 def _width_bound(task: Task, length: int) -> int:
-    """An upper bound on input widths at `length` (for head observations): the widest of a few samples."""
+    """An upper bound on input widths up to `length` (for head observations and the default memory size).
+
+    From the task's definition (`Task.input_width`), so that huge lengths cost nothing; a task without one is
+    measured on a few sampled and extreme inputs.
+    """
+    length = max(int(length), task.curriculum.min_length)
+    if task.input_width is not None:
+        return int(task.input_width(length))
     rng = np.random.default_rng(0)
-    inputs, _ = task.generate(rng, 16, max(length, task.curriculum.min_length))
+    inputs, _ = task.generate(rng, 16, length)
     extremes = [task.build(np.full((1, task.n_uniform(length)), v), np.array([length]))[0] for v in (0.0, 0.999)]
     return max(inputs.shape[2], *(e.shape[2] for e in extremes))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,8 +46,8 @@ class Run:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def expand(suite: Suite) -> list[Run]:
-    """The suite's grid in a fixed order: task, then algorithm, then seed."""
+def expand(suite: Suite, trust_imports: bool = False) -> list[Run]:
+    """The suite's grid in a fixed order: task, then algorithm, then seed (`trust_imports`: see agents.train)."""
     runs = []
     for task in suite.tasks:
         for algo in suite.algorithms:
@@ -74,6 +73,8 @@ def expand(suite: Suite) -> list[Run]:
                     "wall_time_s": suite.budget.wall_time_s,
                     "checkpoint_freq": max(suite.budget.timesteps // 4, 1),
                 }
+                if trust_imports:
+                    train["trust_imports"] = True
                 runs.append(
                     Run(
                         algo_name=algo.name,
@@ -133,15 +134,13 @@ def execute(run: Run, root: str | Path) -> dict[str, Any]:
     """Train and evaluate `run` in a clean `root/<run.dirname>` and write its result.json (atomically).
 
     A run that raises still gets a result (status "error", with the traceback) so the report can show it; a
-    resumed bench retries it.
+    resumed bench retries it. A run stopped by SIGINT/SIGTERM gets status "interrupted" and no result file, so a
+    resumed bench runs it again.
     """
     from agents.evaluate import evaluate_lengths, longest_solved
     from agents.train import TrainSpec, load_run, train
 
     out = Path(root) / run.dirname
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
     result: dict[str, Any] = {
         "algo_name": run.algo_name,
         "algo": run.train["algo"],
@@ -150,10 +149,13 @@ def execute(run: Run, root: str | Path) -> dict[str, Any]:
         "spec_hash": run.spec_hash(),
     }
     try:
-        trained = train(TrainSpec(**run.train), out)
+        trained = train(TrainSpec(**run.train), out, force=True)
+        if trained.stopped_by == "interrupted":
+            result["status"] = "interrupted"
+            return result
         result["train"] = asdict(trained)
         result["solved"] = trained.threshold_step is not None
-        model, spec = load_run(out, device="cpu")
+        model, spec = load_run(out, device="cpu", trust_imports=bool(run.train.get("trust_imports")))
         evals = evaluate_lengths(
             model,
             spec.algo,
@@ -170,12 +172,30 @@ def execute(run: Run, root: str | Path) -> dict[str, Any]:
     except Exception:
         result["status"] = "error"
         result["error"] = traceback.format_exc()
-    atomic_write_json(out / RESULT_FILE, result)
+    write_result(root, run, result)
     return result
 
 
+def write_result(root: str | Path, run: Run, result: dict[str, Any]) -> None:
+    """Write `result` as the run's result.json (creating its directory if the run never got that far)."""
+    atomic_write_json(Path(root) / run.dirname / RESULT_FILE, result)
+
+
+def failed_result(run: Run, error: str) -> dict[str, Any]:
+    """The result of a run that ended without writing its own (its worker process died)."""
+    return {
+        "algo_name": run.algo_name,
+        "algo": run.train["algo"],
+        "task_id": run.task_id,
+        "seed": run.seed,
+        "spec_hash": run.spec_hash(),
+        "status": "error",
+        "error": error,
+    }
+
+
 def execute_in_worker(run: Run, root: str) -> dict[str, Any]:
-    """Process-pool entry point: one torch thread, then `execute`."""
+    """Worker entry point: one torch thread, then `execute`."""
     import torch
 
     torch.set_num_threads(1)

@@ -14,8 +14,10 @@ from typing import Any
 from agents.bench.local import run_local
 from agents.bench.plots import write_plots
 from agents.bench.report import markdown, write_reports
-from agents.bench.runs import Run, expand, read_result
+from agents.bench.runs import RESULT_FILE, Run, expand, read_result
 from agents.configs import Suite
+
+BENCH_MARKER = ".memtape-bench"  # marks a folder as a bench's output, which --fresh may delete
 
 
 @dataclass
@@ -38,15 +40,17 @@ def run_suite(
     progress: bool = True,
     ray_address: str | None = None,
     ray_num_cpus: int | None = None,
+    trust_imports: bool = False,
 ) -> SuiteOutcome:
     """Execute the suite's missing runs with `backend` ("local" or "ray") and report on all of them."""
     if backend not in ("local", "ray"):
         raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
     root = Path(out)
     if fresh and root.exists():
-        shutil.rmtree(root)
+        remove_bench_dir(root)
     root.mkdir(parents=True, exist_ok=True)
-    runs = expand(suite)
+    (root / BENCH_MARKER).touch()
+    runs = expand(suite, trust_imports)
     done = {run.dirname: r for run in runs if (r := read_result(root, run)) is not None}
     todo = [run for run in runs if run.dirname not in done]
 
@@ -62,6 +66,7 @@ def run_suite(
             bar.set_postfix_str(f"{run.label}: {result.get('status')}", refresh=False)
             bar.update(1)
 
+    interrupted = False
     try:
         if backend == "local":
             run_local(todo, root, workers, on_done)
@@ -69,6 +74,8 @@ def run_suite(
             from agents.bench.ray_runner import run_ray
 
             run_ray(todo, root, address=ray_address, num_cpus=ray_num_cpus, on_done=on_done)
+    except KeyboardInterrupt:
+        interrupted = True  # report what finished, then stop
     finally:
         if bar is not None:
             bar.close()
@@ -76,4 +83,20 @@ def run_suite(
     report_to = Path(report_dir) if report_dir is not None else root
     files = write_reports(suite, results, report_to)
     files.update(write_plots(suite, results, root, report_to))
+    if interrupted:
+        raise BenchInterrupted(f"interrupted: {len(results)} of {len(runs)} runs finished; report in {report_to}")
     return SuiteOutcome(results=results, resumed=len(runs) - len(todo), files=files, report=markdown(suite, results))
+
+
+class BenchInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a bench; the report of its finished runs was written."""
+
+
+def remove_bench_dir(root: Path) -> None:
+    """Delete an earlier bench's results (`--fresh`), but only a folder a bench wrote (it holds BENCH_MARKER)."""
+    if not root.is_dir():
+        raise ValueError(f"--fresh: {root} is not a directory")
+    ours = (root / BENCH_MARKER).is_file() or any(root.glob(f"*/{RESULT_FILE}"))
+    if any(root.iterdir()) and not ours:
+        raise ValueError(f"--fresh: {root} was not written by memtape bench; refusing to delete it")
+    shutil.rmtree(root)

@@ -67,6 +67,9 @@ class Task:
     reward_threshold: float = 20.0
     max_episode_steps: int = 20_000
     charmap: tuple[str, ...] | None = None
+    # Widest input tape an input of size `length` can have, from the task's definition (non-decreasing in length).
+    # None: measured by building inputs, which costs time and memory proportional to the length.
+    input_width: Callable[[int], int] | None = None
 
     @property
     def blank(self) -> int:

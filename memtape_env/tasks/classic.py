@@ -107,6 +107,7 @@ def _addition_task(name: str, rows: int) -> Task:
         reward_threshold=25.0,
         max_episode_steps=200,
         charmap=DIGITS[:3],
+        input_width=_n,
     )
 
 
@@ -125,6 +126,7 @@ TASKS = [
         reward_threshold=25.0,
         max_episode_steps=200,
         charmap=ALPHA[:5],
+        input_width=_n,
     ),
     Task(
         "ClassicDuplicatedInput",
@@ -140,6 +142,7 @@ TASKS = [
         reward_threshold=9.0,
         max_episode_steps=200,
         charmap=ALPHA[:5],
+        input_width=lambda length: 2 * (max(length, 2) // 2),
     ),
     Task(
         "ClassicRepeatCopy",
@@ -155,6 +158,7 @@ TASKS = [
         reward_threshold=75.0,
         max_episode_steps=200,
         charmap=ALPHA[:5],
+        input_width=_n,
     ),
     Task(
         "ClassicReverse",
@@ -170,6 +174,7 @@ TASKS = [
         reward_threshold=25.0,
         max_episode_steps=200,
         charmap=ALPHA[:2],
+        input_width=_n,
     ),
     _addition_task("ClassicReversedAddition", 2),
     _addition_task("ClassicReversedAddition3", 3),

@@ -66,6 +66,7 @@ TASKS = [
         input_moves=GRID_MOVES,
         curriculum=Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20),
         reward_threshold=20.0,
+        input_width=lambda length: length,
     ),
     Task(
         "GridAddition3",
@@ -79,6 +80,7 @@ TASKS = [
         input_moves=GRID_MOVES,
         curriculum=Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20),
         reward_threshold=20.0,
+        input_width=lambda length: length,
     ),
     Task(
         "SingleDigitMultiplication",
@@ -92,5 +94,6 @@ TASKS = [
         input_moves=GRID_MOVES,
         curriculum=Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20),
         reward_threshold=20.0,
+        input_width=lambda length: length,
     ),
 ]

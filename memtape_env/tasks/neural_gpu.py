@@ -127,6 +127,7 @@ def _tasks() -> list[Task]:
                     curriculum=curriculum,
                     reward_threshold=21.0 if op == "+" else 40.0,
                     charmap=chars + (op,),
+                    input_width=lambda length: 2 * length + 1,
                 )
             )
         for name, text in _UNARY.items():
@@ -142,6 +143,7 @@ def _tasks() -> list[Task]:
                     curriculum=curriculum,
                     reward_threshold=40.0 if name == "Duplicate" else (21.0 if name == "Increment" else 20.0),
                     charmap=chars,
+                    input_width=lambda length: length,
                 )
             )
     return tasks

@@ -66,6 +66,7 @@ TASKS = [
         lambda length: length * ITEM + 1,
         curriculum=Curriculum(kind="rlntm", start_length=2, min_length=2, max_length=12),
         reward_threshold=3.0,
+        input_width=lambda length: (length + 1) * (ITEM + 1),
     ),
     Task(
         "RepeatCopyCount",
@@ -77,6 +78,7 @@ TASKS = [
         lambda length: length + 1,
         curriculum=Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20),
         reward_threshold=20.0,
+        input_width=lambda length: length + 1,
     ),
     Task(
         "PrioritySort",
@@ -88,5 +90,6 @@ TASKS = [
         lambda length: 2 * length,
         curriculum=Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20),
         reward_threshold=16.0,
+        input_width=lambda length: 2 * length,
     ),
 ]

@@ -47,6 +47,10 @@ def _n(length: int) -> int:
     return length
 
 
+def _three_n(length: int) -> int:
+    return 3 * length
+
+
 def _n_plus_one(length: int) -> int:
     return length + 1
 
@@ -60,6 +64,7 @@ TASKS = [
         BASE,
         _copy,
         _n,
+        input_width=_n,
     ),
     Task(
         "DuplicatedInput",
@@ -69,6 +74,7 @@ TASKS = [
         BASE,
         _duplicated_input,
         _n,
+        input_width=_three_n,
     ),
     Task(
         "Reverse",
@@ -78,6 +84,7 @@ TASKS = [
         BASE,
         _reverse,
         _n,
+        input_width=_n,
     ),
     Task(
         "RepeatCopy",
@@ -87,6 +94,7 @@ TASKS = [
         BASE,
         _repeat_copy,
         _n_plus_one,
+        input_width=_n_plus_one,
     ),
     Task(
         "ForwardReverse",
@@ -98,5 +106,6 @@ TASKS = [
         _n,
         input_moves=FORWARD_MOVES,
         has_memory=True,
+        input_width=_n,
     ),
 ]
