@@ -162,8 +162,22 @@ class MixtureCurriculum(Curriculum):
         self.low, self.high = low, high
         self.window = window
         self.threshold = threshold
-        self.history = np.zeros(0)  # length-normalised errors of the episodes since the last promotion
+        # Length-normalised errors of the episodes since the last promotion (the last `window` are kept): a
+        # buffer with room to append, so that the single env's one episode per reset costs no reallocation.
+        self._errors = np.zeros(2 * window)
+        self._count = 0
         super().__init__()
+
+    @property
+    def history(self) -> np.ndarray:
+        """The last (up to `window`) length-normalised errors since the last promotion."""
+        return self._errors[max(0, self._count - self.window) : self._count]
+
+    @history.setter
+    def history(self, values: np.ndarray) -> None:
+        values = values[-self.window :]
+        self._errors[: len(values)] = values
+        self._count = len(values)
 
     @property
     def current(self) -> int:
@@ -188,6 +202,9 @@ class MixtureCurriculum(Curriculum):
 
     def record(self, returns: np.ndarray, correct: np.ndarray, target_lens: np.ndarray) -> None:
         errors = 1.0 - correct / np.maximum(target_lens, 1)
+        if len(errors) == 1 and self.current < self.high:
+            self._record_one(errors)
+            return
         while True:
             if self.current >= self.high:
                 self.history = np.concatenate([self.history, errors])[-self.window :]
@@ -199,6 +216,20 @@ class MixtureCurriculum(Curriculum):
                 return
             self.current += 1
             errors = errors[hit + 1 :]
+
+    def _record_one(self, error: np.ndarray) -> None:
+        """`record` for one episode (the single env's case): append, then sum the last window in place, the same
+        sum `first_full_window` takes."""
+        buf, n, window = self._errors, self._count, self.window
+        if n == len(buf):  # full: keep the last window - 1 values, all a later window can reach
+            buf[: window - 1] = buf[n - window + 1 :]
+            n = window - 1
+        buf[n : n + 1] = error
+        n += 1
+        self._count = n
+        if n >= window and np.add.reduce(buf[n - window : n]) < self.threshold * window:
+            self.current += 1
+            self._count = 0
 
     def state(self) -> dict:
         return {"current_length": self.current}

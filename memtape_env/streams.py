@@ -7,6 +7,8 @@ and environment i's numbers never depend on the batch it sits in: a vector env o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from gymnasium.utils import seeding
 
@@ -23,6 +25,8 @@ class UniformStreams:
         self.buffer = self._flat[: n * block].reshape(n, block)
         self.pos = np.full(n, block, dtype=np.int64)  # empty: the first take refills
         self.generators: list[np.random.Generator] = [seeding.np_random(None)[0] for _ in range(n)]
+        self._starts = np.arange(n) * block  # each stream's offset in the flat buffer
+        self._cols = np.arange(block + 1)
 
     def use(self, index: int, generator: np.random.Generator) -> None:
         """Draw stream `index` from `generator` from now on, dropping its buffered values."""
@@ -52,3 +56,27 @@ class UniformStreams:
         if width == 1:
             return self._flat[start][:, None]
         return self._flat.take(start[:, None] + np.arange(width))
+
+    def take_episode(
+        self, idx: np.ndarray | None, lengths_of: Callable[[np.ndarray], np.ndarray], counts: np.ndarray, most: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What one reset draws from streams `idx` (None = all): one uniform that `lengths_of` turns into episode
+        lengths, then counts[length] uniforms (at most `most`) for the input. Returns (lengths, uniforms).
+
+        The same numbers as `take(idx, 1)` followed by `take(idx, counts[lengths])`, read in one pass when no
+        stream can run out on the way (the common case): one gather for the lengths, one for the inputs.
+        """
+        sel = slice(None) if idx is None else idx
+        pos = self.pos[sel]
+        if len(pos) == 0 or int(np.maximum.reduce(pos)) + 1 + most > self.block:  # a refill may fall in between
+            every = self._starts // self.block if idx is None else idx
+            lengths = lengths_of(self.take(every, 1))
+            return lengths, self.take(every, counts[lengths])
+        start = self._starts[sel] + pos
+        lengths = lengths_of(self._flat[start][:, None])
+        n = counts[lengths]
+        self.pos[sel] = pos + n + 1
+        width = int(np.maximum.reduce(n))
+        if width == 1:
+            return lengths, self._flat[start + 1][:, None]
+        return lengths, self._flat.take(start[:, None] + self._cols[1 : width + 1])

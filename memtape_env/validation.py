@@ -13,7 +13,8 @@ def check_actions(actions: object, nvec: np.ndarray, names: tuple[str, ...], bat
     """
     expected = (len(nvec),) if batch is None else (batch, len(nvec))
     if type(actions) is np.ndarray and actions.dtype == np.int64 and actions.shape == expected:
-        if not ((actions < 0).any() or (actions >= nvec).any()):  # the common case, checked in four calls
+        # The common case in one comparison: seen as unsigned, a negative component exceeds any bound.
+        if not (actions.view(np.uint64) >= nvec.view(np.uint64)).nonzero()[0].size:
             return actions
     try:
         arr = np.asarray(actions)

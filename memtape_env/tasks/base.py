@@ -124,8 +124,10 @@ def pad_mask(lengths: np.ndarray, width: int) -> np.ndarray:
 
 def sequence(u: np.ndarray, lengths: np.ndarray, base: int, offset: int = 0) -> np.ndarray:
     """Row i: `lengths[i]` symbols from u[i, offset:], padded with -1 to the longest row."""
-    width = int(lengths.max())
+    width = int(np.maximum.reduce(lengths))
     seq = symbols(u[:, offset : offset + width], base)
+    if len(lengths) == 1:  # one row (a single env's reset) has no padding
+        return seq
     return np.where(pad_mask(lengths, width), seq, -1)
 
 
