@@ -119,9 +119,7 @@ class TapeMachine:
         running = (~self.done[sel]).nonzero()[0]
         if len(running):
             self._record(running if idx is None else idx[running])
-        lengths, u = self.streams.take_episode(
-            idx, self.curriculum.lengths, self.n_uniform, self._n_uniform_max
-        )
+        lengths, u = self.streams.take_episode(idx, self.curriculum.lengths, self.n_uniform, self._n_uniform_max)
         inputs, targets = self.task.build(u, lengths)
         width, twidth = inputs.shape[2], targets.shape[1]
         self._ensure_width(width, twidth)
