@@ -47,6 +47,7 @@ class Curriculum(abc.ABC):
 
     def __init__(self) -> None:
         self._cdf = self._table()
+        self._low = np.array(self.low, dtype=np.int64)  # 0-d: numpy adds it faster than a Python int
 
     @abc.abstractmethod
     def probabilities(self) -> np.ndarray:
@@ -60,7 +61,7 @@ class Curriculum(abc.ABC):
 
     def lengths(self, u: np.ndarray) -> np.ndarray:
         """Episode lengths for uniforms u (n, N_UNIFORM)."""
-        return self.low + np.searchsorted(self._cdf, u[:, 0], side="right")
+        return self._cdf.searchsorted(u[:, 0], "right") + self._low
 
     def record(self, returns: np.ndarray, correct: np.ndarray, target_lens: np.ndarray) -> None:
         """Learn from finished episodes, given in environment order (fixed lengths learn nothing)."""
@@ -201,10 +202,10 @@ class MixtureCurriculum(Curriculum):
         return p
 
     def record(self, returns: np.ndarray, correct: np.ndarray, target_lens: np.ndarray) -> None:
-        errors = 1.0 - correct / np.maximum(target_lens, 1)
-        if len(errors) == 1 and self.current < self.high:
-            self._record_one(errors)
+        if len(correct) == 1 and self.current < self.high:  # Python floats round as numpy's float64 does
+            self._record_one(1.0 - int(correct[0]) / max(int(target_lens[0]), 1))
             return
+        errors = 1.0 - correct / np.maximum(target_lens, 1)
         while True:
             if self.current >= self.high:
                 self.history = np.concatenate([self.history, errors])[-self.window :]
@@ -217,14 +218,14 @@ class MixtureCurriculum(Curriculum):
             self.current += 1
             errors = errors[hit + 1 :]
 
-    def _record_one(self, error: np.ndarray) -> None:
+    def _record_one(self, error: float) -> None:
         """`record` for one episode (the single env's case): append, then sum the last window in place, the same
         sum `first_full_window` takes."""
         buf, n, window = self._errors, self._count, self.window
         if n == len(buf):  # full: keep the last window - 1 values, all a later window can reach
             buf[: window - 1] = buf[n - window + 1 :]
             n = window - 1
-        buf[n : n + 1] = error
+        buf[n] = error
         n += 1
         self._count = n
         if n >= window and np.add.reduce(buf[n - window : n]) < self.threshold * window:

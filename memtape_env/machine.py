@@ -78,6 +78,7 @@ class TapeMachine:
         self._grow_input(1)
         self.input_len = np.zeros(n, dtype=np.int64)
         self._grow_target(1)
+        self._input_used = self._target_used = 0  # see reset()
         self.target_len = np.zeros(n, dtype=np.int64)
         self.length = np.zeros(n, dtype=np.int64)
         self.mem = np.full((n, memory_size if memory else 0), task.memory_base, dtype=SYMBOL)
@@ -115,6 +116,8 @@ class TapeMachine:
         """
         if idx is not None and len(idx) == self.n:
             idx = None
+        elif idx is not None and not len(idx):
+            return
         sel = _ALL if idx is None else idx
         running = (~self.done[sel]).nonzero()[0]
         if len(running):
@@ -123,12 +126,18 @@ class TapeMachine:
         inputs, targets = self.task.build(u, lengths)
         width, twidth = inputs.shape[2], targets.shape[1]
         self._ensure_width(width, twidth)
+        # Columns from _input_used (_target_used) on are blank (-1) in every environment: only the part of an
+        # older, wider input (target) that the new one leaves needs clearing.
         self.input[sel, :, :width] = inputs
-        if width < self.width:
-            self.input[sel, :, width:] = self.task.blank
+        if width < self._input_used:
+            self.input[sel, :, width : self._input_used] = self.task.blank
         self.target[sel, :twidth] = targets
-        if twidth < self.target.shape[1]:
-            self.target[sel, twidth:] = -1
+        if twidth < self._target_used:
+            self.target[sel, twidth : self._target_used] = -1
+        if idx is None:
+            self._input_used, self._target_used = width, twidth
+        else:
+            self._input_used, self._target_used = max(self._input_used, width), max(self._target_used, twidth)
         input_len = np.add.reduce(inputs[:, 0, :] != self.task.blank, 1)  # .sum(axis=1) minus a Python layer
         target_len = np.add.reduce(targets >= 0, 1)
         self.input_len[sel] = input_len
@@ -137,8 +146,14 @@ class TapeMachine:
         self.limit[sel] = self.task.limit(input_len, target_len)
         if self.memory:
             self.mem[sel] = self.task.memory_base
-        for counter in (self.in_x, self.in_y, self.mem_x, self.out_pos, self.t, self._wrong):
-            counter[sel] = 0
+        self.in_x[sel] = 0
+        self.out_pos[sel] = 0
+        self.t[sel] = 0
+        self._wrong[sel] = False
+        if self.task.rows > 1:  # in_y and mem_x only move on grids and with a memory tape
+            self.in_y[sel] = 0
+        if self.memory:
+            self.mem_x[sel] = 0
         self.ep_return[sel] = 0.0
         self.last_reward[sel] = 0.0
         if self._observe_prev:

@@ -27,11 +27,14 @@ class UniformStreams:
         self.generators: list[np.random.Generator] = [seeding.np_random(None)[0] for _ in range(n)]
         self._starts = np.arange(n) * block  # each stream's offset in the flat buffer
         self._cols = np.arange(block + 1)
+        self._one = np.array(1, dtype=np.int64)
+        self._top = block  # an upper bound on every stream's position, kept in Python (see take_episode)
 
     def use(self, index: int, generator: np.random.Generator) -> None:
         """Draw stream `index` from `generator` from now on, dropping its buffered values."""
         self.generators[index] = generator
         self.pos[index] = self.block
+        self._top = self.block
 
     def take(self, idx: np.ndarray, counts: np.ndarray | int) -> np.ndarray:
         """Take the next counts[j] uniforms of stream idx[j]; returns float32 (len(idx), max(counts)).
@@ -53,6 +56,7 @@ class UniformStreams:
             pos[short] = 0
         start = idx * self.block + pos
         self.pos[idx] = pos + counts
+        self._top = self.block
         if width == 1:
             return self._flat[start][:, None]
         return self._flat.take(start[:, None] + np.arange(width))
@@ -64,19 +68,24 @@ class UniformStreams:
         lengths, then counts[length] uniforms (at most `most`) for the input. Returns (lengths, uniforms).
 
         The same numbers as `take(idx, 1)` followed by `take(idx, counts[lengths])`, read in one pass when no
-        stream can run out on the way (the common case): one gather for the lengths, one for the inputs.
+        stream can run out on the way (the common case): one gather for the lengths, one for the inputs. Whether
+        one can is judged from a Python bound on the positions, made exact again whenever it says maybe.
         """
+        if self._top + 1 + most > self.block:
+            self._top = int(np.maximum.reduce(self.pos)) if self.n else 0
+            if self._top + 1 + most > self.block or (idx is not None and not len(idx)):  # a refill may intervene
+                every = self._starts // self.block if idx is None else idx
+                lengths = lengths_of(self.take(every, 1))
+                values = self.take(every, counts[lengths])
+                self._top = int(np.maximum.reduce(self.pos)) if self.n else 0
+                return lengths, values
+        self._top += 1 + most
         sel = slice(None) if idx is None else idx
         pos = self.pos[sel]
-        if len(pos) == 0 or int(np.maximum.reduce(pos)) + 1 + most > self.block:  # a refill may fall in between
-            every = self._starts // self.block if idx is None else idx
-            lengths = lengths_of(self.take(every, 1))
-            return lengths, self.take(every, counts[lengths])
         start = self._starts[sel] + pos
         lengths = lengths_of(self._flat[start][:, None])
-        n = counts[lengths]
-        self.pos[sel] = pos + n + 1
-        width = int(np.maximum.reduce(n))
-        if width == 1:
-            return lengths, self._flat[start + 1][:, None]
+        n = counts.take(lengths)
+        self.pos[sel] = pos + n + self._one
+        # A few rows read the widest window at once; many rows read only as far as the longest needs.
+        width = most if len(lengths) * most <= 4096 else int(np.maximum.reduce(n))
         return lengths, self._flat.take(start[:, None] + self._cols[1 : width + 1])

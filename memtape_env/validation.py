@@ -13,8 +13,12 @@ def check_actions(actions: object, nvec: np.ndarray, names: tuple[str, ...], bat
     """
     expected = (len(nvec),) if batch is None else (batch, len(nvec))
     if type(actions) is np.ndarray and actions.dtype == np.int64 and actions.shape == expected:
-        # The common case in one comparison: seen as unsigned, a negative component exceeds any bound.
-        if not (actions.view(np.uint64) >= nvec.view(np.uint64)).nonzero()[0].size:
+        # The common cases, checked cheaply: one action in Python (a few components), a batch in one comparison
+        # (seen as unsigned, a negative component exceeds any bound).
+        if batch is None:
+            if all(0 <= a < k for a, k in zip(actions.tolist(), nvec.tolist(), strict=True)):
+                return actions
+        elif not (actions.view(np.uint64) >= nvec.view(np.uint64)).nonzero()[0].size:
             return actions
     try:
         arr = np.asarray(actions)

@@ -8,6 +8,7 @@ uses only its first `n_uniform(lengths[i])` columns, so a row's input never depe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -114,7 +115,15 @@ _DEFAULT_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 def symbols(u: np.ndarray, base: int) -> np.ndarray:
     """Map uniforms in [0, 1) to symbols 0..base-1."""
-    return np.minimum((u * base).astype(np.int64), base - 1)
+    scale, top = _symbol_constants(base)
+    return np.minimum((u * scale).astype(np.int64), top)
+
+
+@functools.cache
+def _symbol_constants(base: int) -> tuple[np.ndarray, np.ndarray]:
+    """`base` for scaling float32 uniforms and `base - 1` for clipping, as 0-d arrays (numpy combines those with
+    arrays several times faster than Python ints; float32 keeps float32 uniforms in float32, as an int does)."""
+    return np.array(base, dtype=np.float32), np.array(base - 1, dtype=np.int64)
 
 
 def pad_mask(lengths: np.ndarray, width: int) -> np.ndarray:
@@ -124,11 +133,10 @@ def pad_mask(lengths: np.ndarray, width: int) -> np.ndarray:
 
 def sequence(u: np.ndarray, lengths: np.ndarray, base: int, offset: int = 0) -> np.ndarray:
     """Row i: `lengths[i]` symbols from u[i, offset:], padded with -1 to the longest row."""
-    width = int(np.maximum.reduce(lengths))
-    seq = symbols(u[:, offset : offset + width], base)
     if len(lengths) == 1:  # one row (a single env's reset) has no padding
-        return seq
-    return np.where(pad_mask(lengths, width), seq, -1)
+        return symbols(u[:, offset : offset + int(lengths[0])], base)
+    width = int(np.maximum.reduce(lengths))
+    return np.where(pad_mask(lengths, width), symbols(u[:, offset : offset + width], base), -1)
 
 
 def reverse_rows(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
