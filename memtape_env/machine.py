@@ -104,6 +104,7 @@ class TapeMachine:
         self._row_top = np.array(task.rows, dtype=np.int64)
         self._mem_top = np.array(memory_size - 1, dtype=np.int64)
         self._no_symbol = np.array(-1, dtype=SYMBOL)
+        self._blank = np.array(task.blank, dtype=np.int64)
 
     # ---- episodes -------------------------------------------------------------------------------------------
 
@@ -124,6 +125,7 @@ class TapeMachine:
             self._record(running if idx is None else idx[running])
         lengths, u = self.streams.take_episode(idx, self.curriculum.lengths, self.n_uniform, self._n_uniform_max)
         inputs, targets = self.task.build(u, lengths)
+        del u  # large batches of long inputs: free the uniforms before the tapes grow
         width, twidth = inputs.shape[2], targets.shape[1]
         self._ensure_width(width, twidth)
         # Columns from _input_used (_target_used) on are blank (-1) in every environment: only the part of an
@@ -138,7 +140,7 @@ class TapeMachine:
             self._input_used, self._target_used = width, twidth
         else:
             self._input_used, self._target_used = max(self._input_used, width), max(self._target_used, twidth)
-        input_len = np.add.reduce(inputs[:, 0, :] != self.task.blank, 1)  # .sum(axis=1) minus a Python layer
+        input_len = np.add.reduce(inputs[:, 0, :] != self._blank, 1)  # .sum(axis=1) minus a Python layer
         target_len = np.add.reduce(targets >= 0, 1)
         self.input_len[sel] = input_len
         self.target_len[sel] = target_len
@@ -155,7 +157,11 @@ class TapeMachine:
         if self.memory:
             self.mem_x[sel] = 0
         self.ep_return[sel] = 0.0
-        self.last_reward[sel] = 0.0
+        if idx is None:
+            self.last_reward = np.zeros(self.n)
+        else:  # a copy: the last step returned this array to its caller
+            self.last_reward = self.last_reward.copy()
+            self.last_reward[sel] = 0.0
         if self._observe_prev:
             self.prev_action[sel] = self._none_action
         self.done[sel] = False
@@ -239,7 +245,7 @@ class TapeMachine:
         if self.max_episode_steps is not None:
             truncated |= t >= self.max_episode_steps  # as gymnasium's TimeLimit does
         self.ep_return = self.ep_return + reward
-        self.last_reward = reward.copy()  # reset() edits it in place; the caller keeps `reward`
+        self.last_reward = reward  # shared with the caller: reset() replaces it rather than editing it
         if self._observe_prev:
             self.prev_action = actions.copy()
         done = terminated | truncated

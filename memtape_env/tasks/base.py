@@ -96,7 +96,7 @@ class Task:
         """Internal step limit for episodes with these input widths and target lengths."""
         if self.time_limit is not None:
             return self.time_limit(input_width, target_len)
-        return 2 * (input_width + target_len) + 4
+        return (input_width + target_len) * _TWO + _FOUR
 
     def symbol_str(self, s: int) -> str:
         """One character for symbol `s` (blank is a space), for ansi rendering."""
@@ -107,6 +107,7 @@ class Task:
         return _DEFAULT_CHARS[s] if s < len(_DEFAULT_CHARS) else "?"
 
 
+_TWO, _FOUR = np.array(2, dtype=np.int64), np.array(4, dtype=np.int64)  # 0-d: cheaper for numpy than ints
 _DEFAULT_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
