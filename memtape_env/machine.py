@@ -103,7 +103,6 @@ class TapeMachine:
         self._minus_one = np.array(-1, dtype=np.int64)
         self._row_top = np.array(task.rows, dtype=np.int64)
         self._mem_top = np.array(memory_size - 1, dtype=np.int64)
-        self._no_symbol = np.array(-1, dtype=SYMBOL)
         self._blank = np.array(task.blank, dtype=np.int64)
 
     # ---- episodes -------------------------------------------------------------------------------------------
@@ -181,13 +180,15 @@ class TapeMachine:
         self.input = grid[:, 1:-1, 1:-1]  # the logical (n, rows, width) view
 
     def _grow_target(self, twidth: int) -> None:
-        """(Re)allocate the target, padded with -1, with two spare columns: the output position of a live or
-        just-finished episode never passes target_len + 1, so reading the expected symbol needs no clipping."""
-        buf = np.full((self.n, twidth + 2), -1, dtype=SYMBOL)
+        """(Re)allocate the target, padded with -1, behind one -1 cell and with two spare columns: a step reads
+        the expected symbol at flat index 0 (that -1) when it writes nothing, and the output position of a live
+        or just-finished episode never passes target_len + 1, so reading needs no mask and no clipping."""
+        flat = np.full(1 + self.n * (twidth + 2), -1, dtype=SYMBOL)
+        buf = flat[1:].reshape(self.n, twidth + 2)
         if hasattr(self, "target"):
             buf[:, : self.target.shape[1]] = self.target
-        self._target_ravel = buf.ravel()
-        self._target_rows = self._rows * (twidth + 2)  # row offsets into the flattened target
+        self._target_ravel = flat
+        self._target_rows = self._rows * (twidth + 2) + 1  # flat index of each env's target[0]
         self.target = buf[:, :twidth]  # the logical (n, target width) view
 
     def _ensure_width(self, width: int, twidth: int) -> None:
@@ -219,11 +220,11 @@ class TapeMachine:
         """
         self.t = t = self.t + self._one
         write = actions[:, self._a_write]  # 0 or 1
-        # mode="clip" only guards the last row: positions stay inside the spare columns (see _grow_target).
-        expected = self._target_ravel.take(self.out_pos + self._target_rows, mode="clip")
-        target_symbol = np.where(write, expected, self._no_symbol)
+        # The expected symbol where an env writes, -1 (flat index 0) where it does not (see _grow_target);
+        # mode="clip" only guards the last row: positions stay inside the spare columns.
+        target_symbol = self._target_ravel.take((self.out_pos + self._target_rows) * write, mode="clip")
         # 0 = no write, 1 = wrong symbol, 2 = correct symbol: one code gives the reward and the ending.
-        code = write << (actions[:, self._a_symbol] == expected)
+        code = write << (actions[:, self._a_symbol] == target_symbol)
         reward = _REWARDS.take(code)
         self._wrong = wrong = code == self._one
         self.out_pos = out_pos = self.out_pos + write
