@@ -167,6 +167,7 @@ class MixtureCurriculum(Curriculum):
         # buffer with room to append, so that the single env's one episode per reset costs no reallocation.
         self._errors = np.zeros(2 * window)
         self._count = 0
+        self._sum = 0.0  # running sum of the last window, only to skip the exact sum when far from the bar
         super().__init__()
 
     @property
@@ -179,6 +180,7 @@ class MixtureCurriculum(Curriculum):
         values = values[-self.window :]
         self._errors[: len(values)] = values
         self._count = len(values)
+        self._sum = float(np.add.reduce(values))
 
     @property
     def current(self) -> int:
@@ -219,18 +221,25 @@ class MixtureCurriculum(Curriculum):
             errors = errors[hit + 1 :]
 
     def _record_one(self, error: float) -> None:
-        """`record` for one episode (the single env's case): append, then sum the last window in place, the same
-        sum `first_full_window` takes."""
+        """`record` for one episode (the single env's case): append, then test the last window's sum. The exact
+        sum is the one `first_full_window` takes; a running sum (rounding error far below 1e-6: it is recomputed
+        at least every window + 1 episodes) skips it while the window is clearly above the bar."""
         buf, n, window = self._errors, self._count, self.window
         if n == len(buf):  # full: keep the last window - 1 values, all a later window can reach
             buf[: window - 1] = buf[n - window + 1 :]
             n = window - 1
+            self._sum = float(np.add.reduce(buf[:n]))
         buf[n] = error
+        self._sum += error
+        if n >= window:
+            self._sum -= buf.item(n - window)
         n += 1
         self._count = n
-        if n >= window and np.add.reduce(buf[n - window : n]) < self.threshold * window:
+        bar = self.threshold * window
+        if n >= window and self._sum < bar + 1e-6 and np.add.reduce(buf[n - window : n]) < bar:
             self.current += 1
             self._count = 0
+            self._sum = 0.0
 
     def state(self) -> dict:
         return {"current_length": self.current}

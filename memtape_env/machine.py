@@ -208,7 +208,7 @@ class TapeMachine:
 
     def _record(self, idx: np.ndarray) -> None:
         self.episodes += len(idx)
-        self.curriculum.record(self.ep_return[idx], self.correct[idx], self.target_len[idx])
+        self.curriculum.record(self.ep_return[idx], self.out_pos[idx] - self._wrong[idx], self.target_len[idx])
 
     # ---- dynamics -------------------------------------------------------------------------------------------
 

@@ -150,8 +150,14 @@ def reverse_rows(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def tape(rows: np.ndarray, blank: int) -> np.ndarray:
-    """Turn (n, width) rows padded with -1 into an (n, 1, width) input tape padded with `blank`."""
-    return np.where(rows < 0, blank, rows)[:, None, :]
+    """Turn (n, width) rows of symbols in [0, blank), padded with -1, into an (n, 1, width) input tape padded with
+    `blank` (-1 mod blank + 1 = blank, in one numpy call)."""
+    return np.remainder(rows, _modulus(blank))[:, None, :]
+
+
+@functools.cache
+def _modulus(blank: int) -> np.ndarray:
+    return np.array(blank + 1, dtype=np.int64)
 
 
 def concat_rows(parts: list[np.ndarray], lengths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
