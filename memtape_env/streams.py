@@ -27,7 +27,7 @@ class UniformStreams:
         self.generators: list[np.random.Generator] = [seeding.np_random(None)[0] for _ in range(n)]
         self._starts = np.arange(n) * block  # each stream's offset in the flat buffer
         self._cols = np.arange(block + 1)
-        self._one = np.array(1, dtype=np.int64)
+        self._draws: tuple[np.ndarray | None, np.ndarray | None] = (None, None)  # see take_episode
         self._top = block  # an upper bound on every stream's position, kept in Python (see take_episode)
 
     def use(self, index: int, generator: np.random.Generator) -> None:
@@ -84,8 +84,9 @@ class UniformStreams:
         pos = self.pos[sel]
         start = self._starts[sel] + pos
         lengths = lengths_of(self._flat[start][:, None])
-        n = counts.take(lengths)
-        self.pos[sel] = pos + n + self._one
+        if self._draws[0] is not counts:  # uniforms per episode, by length: the count plus the length's own
+            self._draws = (counts, counts + 1)
+        self.pos[sel] = pos + self._draws[1].take(lengths)
         # A few rows read the widest window at once; many rows read only as far as the longest needs.
-        width = most if len(lengths) * most <= 4096 else int(np.maximum.reduce(n))
+        width = most if len(lengths) * most <= 4096 else int(np.maximum.reduce(counts.take(lengths)))
         return lengths, self._flat.take(start[:, None] + self._cols[1 : width + 1])
