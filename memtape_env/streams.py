@@ -28,6 +28,7 @@ class UniformStreams:
         self._starts = np.arange(n) * block  # each stream's offset in the flat buffer
         self._cols = np.arange(block + 1)
         self._draws: tuple[np.ndarray | None, np.ndarray | None] = (None, None)  # see take_episode
+        self._windows = np.zeros((0, 0), dtype=np.float32)  # row s: the values after flat index s (take_episode)
         self._top = block  # an upper bound on every stream's position, kept in Python (see take_episode)
 
     def use(self, index: int, generator: np.random.Generator) -> None:
@@ -87,6 +88,9 @@ class UniformStreams:
         if self._draws[0] is not counts:  # uniforms per episode, by length: the count plus the length's own
             self._draws = (counts, counts + 1)
         self.pos[sel] = pos + self._draws[1].take(lengths)
-        # A few rows read the widest window at once; many rows read only as far as the longest needs.
-        width = most if len(lengths) * most <= 4096 else int(np.maximum.reduce(counts.take(lengths)))
+        if len(lengths) * most <= 4096:  # a few rows read the widest window at once, as rows of a strided view
+            if self._windows.shape[1] != most:
+                self._windows = np.lib.stride_tricks.sliding_window_view(self._flat[1:], most)
+            return lengths, self._windows[start]
+        width = int(np.maximum.reduce(counts.take(lengths)))  # many rows read only as far as the longest needs
         return lengths, self._flat.take(start[:, None] + self._cols[1 : width + 1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 
@@ -16,7 +18,8 @@ def check_actions(actions: object, nvec: np.ndarray, names: tuple[str, ...], bat
         # The common cases, checked cheaply: one action in Python (a few components), a batch in one comparison
         # (seen as unsigned, a negative component exceeds any bound).
         if batch is None:
-            if all(0 <= a < k for a, k in zip(actions.tolist(), nvec.tolist(), strict=True)):
+            values = actions.tolist()
+            if all(map(operator.lt, values, nvec.tolist())) and min(values) >= 0:
                 return actions
         elif not (actions.view(np.uint64) >= nvec.view(np.uint64)).nonzero()[0].size:
             return actions
