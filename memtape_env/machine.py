@@ -96,7 +96,6 @@ class TapeMachine:
         self.last_reward = np.zeros(n, dtype=np.float64)
         self.done = np.ones(n, dtype=bool)  # also true before the first reset: nothing to record then
         self.episodes = 0  # episodes the curriculum has seen
-        # Head clipping bounds as 0-d arrays: numpy takes them several times faster than Python ints.
         # Constants as 0-d arrays: numpy combines them with arrays faster than Python numbers.
         self._zero = np.array(0, dtype=np.int64)
         self._one = np.array(1, dtype=np.int64)
