@@ -47,6 +47,7 @@ class Curriculum(abc.ABC):
 
     def __init__(self) -> None:
         self._cdf = self._table()
+        self._low = np.array(self.low, dtype=np.int64)  # 0-d: numpy adds it faster than a Python int
 
     @abc.abstractmethod
     def probabilities(self) -> np.ndarray:
@@ -60,7 +61,7 @@ class Curriculum(abc.ABC):
 
     def lengths(self, u: np.ndarray) -> np.ndarray:
         """Episode lengths for uniforms u (n, N_UNIFORM)."""
-        return self.low + np.searchsorted(self._cdf, u[:, 0], side="right")
+        return self._cdf.searchsorted(u[:, 0], "right") + self._low
 
     def record(self, returns: np.ndarray, correct: np.ndarray, target_lens: np.ndarray) -> None:
         """Learn from finished episodes, given in environment order (fixed lengths learn nothing)."""
@@ -162,8 +163,24 @@ class MixtureCurriculum(Curriculum):
         self.low, self.high = low, high
         self.window = window
         self.threshold = threshold
-        self.history = np.zeros(0)  # length-normalised errors of the episodes since the last promotion
+        # Length-normalised errors of the episodes since the last promotion (the last `window` are kept): a
+        # buffer with room to append, so that the single env's one episode per reset costs no reallocation.
+        self._errors = np.zeros(2 * window)
+        self._count = 0
+        self._sum = 0.0  # running sum of the last window, only to skip the exact sum when far from the bar
         super().__init__()
+
+    @property
+    def history(self) -> np.ndarray:
+        """The last (up to `window`) length-normalised errors since the last promotion."""
+        return self._errors[max(0, self._count - self.window) : self._count]
+
+    @history.setter
+    def history(self, values: np.ndarray) -> None:
+        values = values[-self.window :]
+        self._errors[: len(values)] = values
+        self._count = len(values)
+        self._sum = float(np.add.reduce(values))
 
     @property
     def current(self) -> int:
@@ -187,6 +204,9 @@ class MixtureCurriculum(Curriculum):
         return p
 
     def record(self, returns: np.ndarray, correct: np.ndarray, target_lens: np.ndarray) -> None:
+        if len(correct) == 1 and self.current < self.high:  # Python floats round as numpy's float64 does
+            self._record_one(1.0 - int(correct[0]) / max(int(target_lens[0]), 1))
+            return
         errors = 1.0 - correct / np.maximum(target_lens, 1)
         while True:
             if self.current >= self.high:
@@ -199,6 +219,27 @@ class MixtureCurriculum(Curriculum):
                 return
             self.current += 1
             errors = errors[hit + 1 :]
+
+    def _record_one(self, error: float) -> None:
+        """`record` for one episode (the single env's case): append, then test the last window's sum. The exact
+        sum is the one `first_full_window` takes; a running sum (rounding error far below 1e-6: it is recomputed
+        at least every window + 1 episodes) skips it while the window is clearly above the bar."""
+        buf, n, window = self._errors, self._count, self.window
+        if n == len(buf):  # full: keep the last window - 1 values, all a later window can reach
+            buf[: window - 1] = buf[n - window + 1 :]
+            n = window - 1
+            self._sum = float(np.add.reduce(buf[:n]))
+        buf[n] = error
+        self._sum += error
+        if n >= window:
+            self._sum -= buf.item(n - window)
+        n += 1
+        self._count = n
+        bar = self.threshold * window
+        if n >= window and self._sum < bar + 1e-6 and np.add.reduce(buf[n - window : n]) < bar:
+            self.current += 1
+            self._count = 0
+            self._sum = 0.0
 
     def state(self) -> dict:
         return {"current_length": self.current}

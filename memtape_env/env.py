@@ -62,7 +62,6 @@ class MemTapeEnv(MachineView, gym.Env[np.ndarray, np.ndarray]):
         lay = self.machine.layout
         self.action_space = spaces.MultiDiscrete(lay.action_nvec)
         self.observation_space = spaces.MultiDiscrete(lay.observation_nvec)
-        self._idx0 = np.zeros(1, dtype=np.int64)
         self._has_reset = False
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -73,7 +72,7 @@ class MemTapeEnv(MachineView, gym.Env[np.ndarray, np.ndarray]):
         if seed is not None or not self._has_reset:
             m.streams.use(0, self.np_random)
         self._has_reset = True
-        m.reset(self._idx0)
+        m.reset()
         return m.observe()[0], {}
 
     def step(self, action):

@@ -45,6 +45,7 @@ class TapeMachine:
         self.n_uniform = np.array(
             [task.n_uniform(max(k, task.curriculum.min_length)) for k in range(max_len + 1)], dtype=np.int64
         )
+        self._n_uniform_max = int(self.n_uniform.max())
         self.max_width = _width_bound(task, max_len)
         if memory_size is None:
             memory_size = self.max_width + 2
@@ -76,47 +77,92 @@ class TapeMachine:
         self.width = 0
         self._grow_input(1)
         self.input_len = np.zeros(n, dtype=np.int64)
-        self.target = np.full((n, 1), -1, dtype=SYMBOL)
-        self._target_rows = self._rows * 1  # row offsets into the flattened target
+        self._grow_target(1)
+        self._input_used = self._target_used = 0  # see reset()
         self.target_len = np.zeros(n, dtype=np.int64)
         self.length = np.zeros(n, dtype=np.int64)
         self.mem = np.full((n, memory_size if memory else 0), task.memory_base, dtype=SYMBOL)
-        # Per-episode counters in one array, so that a reset zeroes them with one write.
-        self._counters = np.zeros((n, 6), dtype=np.int64)
-        self.in_x, self.in_y, self.mem_x, self.out_pos, self.t, self.correct = self._counters.T
+        # Per-episode counters. A step replaces them (`x = x + dx` costs numpy about a third of `x += dx`), so
+        # nothing may keep a reference to one across a step.
+        self.in_x = np.zeros(n, dtype=np.int64)
+        self.in_y = np.zeros(n, dtype=np.int64)
+        self.mem_x = np.zeros(n, dtype=np.int64)
+        self.out_pos = np.zeros(n, dtype=np.int64)  # symbols written, the last one possibly wrong
+        self.t = np.zeros(n, dtype=np.int64)
+        self._wrong = np.zeros(n, dtype=bool)  # the last step wrote a wrong symbol (which ends the episode)
         self.limit = np.zeros(n, dtype=np.int64)
         self.ep_return = np.zeros(n, dtype=np.float64)
         self.prev_action = np.tile(self._none_action, (n, 1))
         self.last_reward = np.zeros(n, dtype=np.float64)
         self.done = np.ones(n, dtype=bool)  # also true before the first reset: nothing to record then
         self.episodes = 0  # episodes the curriculum has seen
+        # Constants as 0-d arrays: numpy combines them with arrays faster than Python numbers.
+        self._zero = np.array(0, dtype=np.int64)
+        self._one = np.array(1, dtype=np.int64)
+        self._minus_one = np.array(-1, dtype=np.int64)
+        self._row_top = np.array(task.rows, dtype=np.int64)
+        self._mem_top = np.array(memory_size - 1, dtype=np.int64)
+        self._blank = np.array(task.blank, dtype=np.int64)
 
     # ---- episodes -------------------------------------------------------------------------------------------
 
-    def reset(self, idx: np.ndarray) -> None:
-        """Start new episodes in environments `idx`; an episode still running there is recorded first."""
-        running = idx[~self.done[idx]]
+    def reset(self, idx: np.ndarray | None = None) -> None:
+        """Start new episodes in environments `idx` (distinct, in increasing order; None = all of them); an
+        episode still running there is recorded first.
+
+        Resetting every environment (the single env's case, and a vector env's reset) writes through slices
+        rather than index arrays: the same code, without numpy's fancy-indexing cost on small batches.
+        """
+        if idx is not None and len(idx) == self.n:
+            idx = None
+        elif idx is not None and not len(idx):
+            return
+        sel = _ALL if idx is None else idx
+        running = (~self.done[sel]).nonzero()[0]
         if len(running):
-            self._record(running)
-        lengths = self.curriculum.lengths(self.streams.take(idx, N_UNIFORM))
-        inputs, targets = self.task.build(self.streams.take(idx, self.n_uniform[lengths]), lengths)
-        self._ensure_width(inputs.shape[2], targets.shape[1])
-        self.input[idx] = _pad(inputs, self.width, self.task.blank)
-        self.target[idx] = _pad(targets, self.target.shape[1], -1)
-        input_len = (inputs[:, 0, :] != self.task.blank).sum(axis=1)
-        target_len = (targets >= 0).sum(axis=1)
-        self.input_len[idx] = input_len
-        self.target_len[idx] = target_len
-        self.length[idx] = lengths
-        self.limit[idx] = self.task.limit(input_len, target_len)
+            self._record(running if idx is None else idx[running])
+        lengths, u = self.streams.take_episode(idx, self.curriculum.lengths, self.n_uniform, self._n_uniform_max)
+        inputs, targets = self.task.build(u, lengths)
+        del u  # large batches of long inputs: free the uniforms before the tapes grow
+        width, twidth = inputs.shape[2], targets.shape[1]
+        self._ensure_width(width, twidth)
+        # Columns from _input_used (_target_used) on are blank (-1) in every environment: only the part of an
+        # older, wider input (target) that the new one leaves needs clearing.
+        self.input[sel, :, :width] = inputs
+        if width < self._input_used:
+            self.input[sel, :, width : self._input_used] = self.task.blank
+        self.target[sel, :twidth] = targets
+        if twidth < self._target_used:
+            self.target[sel, twidth : self._target_used] = -1
+        if idx is None:
+            self._input_used, self._target_used = width, twidth
+        else:
+            self._input_used, self._target_used = max(self._input_used, width), max(self._target_used, twidth)
+        input_len = np.add.reduce(inputs[:, 0, :] != self._blank, 1)  # .sum(axis=1) minus a Python layer
+        target_len = np.add.reduce(targets >= 0, 1)
+        self.input_len[sel] = input_len
+        self.target_len[sel] = target_len
+        self.length[sel] = lengths
+        self.limit[sel] = self.task.limit(input_len, target_len)
         if self.memory:
-            self.mem[idx] = self.task.memory_base
-        self._counters[idx] = 0
-        self.ep_return[idx] = 0.0
-        self.last_reward[idx] = 0.0
+            self.mem[sel] = self.task.memory_base
+        self.in_x[sel] = 0
+        self.out_pos[sel] = 0
+        self.t[sel] = 0
+        self._wrong[sel] = False
+        if self.task.rows > 1:  # in_y and mem_x only move on grids and with a memory tape
+            self.in_y[sel] = 0
+        if self.memory:
+            self.mem_x[sel] = 0
+        self.ep_return[sel] = 0.0
+        if idx is None:
+            self.last_reward = np.zeros(self.n)
+        else:  # a copy: the last step returned this array to its caller
+            self.last_reward = self.last_reward.copy()
+            self.last_reward[sel] = 0.0
         if self._observe_prev:
-            self.prev_action[idx] = self._none_action
-        self.done[idx] = False
+            self.prev_action[sel] = self._none_action
+        self.done[sel] = False
 
     def _grow_input(self, width: int) -> None:
         """(Re)allocate the input with a blank border one cell wide, so that a head off the tape reads blank
@@ -126,8 +172,23 @@ class TapeMachine:
         if self.width:
             grid[:, 1:-1, 1 : self.width + 1] = self.input
         self._grid, self.width = grid, width
-        self._grid_flat = grid.reshape(self.n, -1)
+        self._grid_ravel = grid.ravel()
+        self._grid_rows = self._rows * grid[0].size + (width + 3)  # flat index of each env's cell (0, 0)
+        self._grid_row_stride = np.array(width + 2, dtype=np.int64)
+        self._width_top = np.array(width, dtype=np.int64)
         self.input = grid[:, 1:-1, 1:-1]  # the logical (n, rows, width) view
+
+    def _grow_target(self, twidth: int) -> None:
+        """(Re)allocate the target, padded with -1, behind one -1 cell and with two spare columns: a step reads
+        the expected symbol at flat index 0 (that -1) when it writes nothing, and the output position of a live
+        or just-finished episode never passes target_len + 1, so reading needs no mask and no clipping."""
+        flat = np.full(1 + self.n * (twidth + 2), -1, dtype=SYMBOL)
+        buf = flat[1:].reshape(self.n, twidth + 2)
+        if hasattr(self, "target"):
+            buf[:, : self.target.shape[1]] = self.target
+        self._target_ravel = flat
+        self._target_rows = self._rows * (twidth + 2) + 1  # flat index of each env's target[0]
+        self.target = buf[:, :twidth]  # the logical (n, target width) view
 
     def _ensure_width(self, width: int, twidth: int) -> None:
         if self.observe_tape is not None and width > self.observe_tape:
@@ -137,14 +198,16 @@ class TapeMachine:
         if width > self.width:
             self._grow_input(width)
         if twidth > self.target.shape[1]:
-            grown = np.full((self.n, twidth), -1, dtype=SYMBOL)
-            grown[:, : self.target.shape[1]] = self.target
-            self.target = grown
-            self._target_rows = self._rows * twidth
+            self._grow_target(twidth)
+
+    @property
+    def correct(self) -> np.ndarray:
+        """Correct symbols written so far: every write but a wrong last one (a wrong symbol ends the episode)."""
+        return self.out_pos - self._wrong
 
     def _record(self, idx: np.ndarray) -> None:
         self.episodes += len(idx)
-        self.curriculum.record(self.ep_return[idx], self.correct[idx], self.target_len[idx])
+        self.curriculum.record(self.ep_return[idx], self.out_pos[idx] - self._wrong[idx], self.target_len[idx])
 
     # ---- dynamics -------------------------------------------------------------------------------------------
 
@@ -154,36 +217,35 @@ class TapeMachine:
         Returns (reward, terminated, truncated, target_symbol); target_symbol is -1 where nothing was written.
         Environments outside `active` (autoresetting ones) are stepped too but never reach the curriculum.
         """
-        rows = self._rows
-        self.t += 1
-        write = actions[:, self._a_write] == 1
-        expected = self.target.ravel().take(np.minimum(self.out_pos, self.target.shape[1] - 1) + self._target_rows)
-        target_symbol = np.where(write, expected, -1)
-        correct = write & (actions[:, self._a_symbol] == expected)
-        wrong = write ^ correct  # correct implies write
-        reward = correct - 0.5 * wrong
-        self.out_pos += write
-        self.correct += correct
-        terminated = wrong | (self.out_pos >= self.target_len)
+        self.t = t = self.t + self._one
+        write = actions[:, self._a_write]  # 0 or 1
+        # The expected symbol where an env writes, -1 (flat index 0) where it does not (see _grow_target);
+        # mode="clip" only guards the last row: positions stay inside the spare columns.
+        target_symbol = self._target_ravel.take((self.out_pos + self._target_rows) * write, mode="clip")
+        # 0 = no write, 1 = wrong symbol, 2 = correct symbol: one code gives the reward and the ending.
+        code = write << (actions[:, self._a_symbol] == target_symbol)
+        reward = _REWARDS.take(code)
+        self._wrong = wrong = code == self._one
+        self.out_pos = out_pos = self.out_pos + write
+        terminated = wrong | (out_pos >= self.target_len)
         if self.memory:
             w = actions[:, self._a_mwrite]
             m = w > 0
             if m.any():
-                self.mem[rows[m], self.mem_x[m]] = w[m] - 1
-            mem_x = self.mem_x
-            mem_x += actions[:, self._a_mmove] - 1
-            np.minimum(np.maximum(mem_x, 0, out=mem_x), self.memory_size - 1, out=mem_x)
+                self.mem[self._rows[m], self.mem_x[m]] = w[m] - 1
+            mem_x = self.mem_x + actions[:, self._a_mmove] - self._one
+            self.mem_x = np.minimum(np.maximum(mem_x, self._zero), self._mem_top)
         move = actions[:, self._a_move]
-        self.in_x += self._dx[move]
+        self.in_x = self.in_x + self._dx.take(move)
         if self.task.rows > 1:
-            self.in_y += self._dy[move]
-        over = self.t > self.limit
+            self.in_y = self.in_y + self._dy.take(move)
+        over = t > self.limit
         reward[over] = -1.0
-        truncated = over & ~terminated
+        truncated = over > terminated  # over and not terminated
         if self.max_episode_steps is not None:
-            truncated |= self.t >= self.max_episode_steps  # as gymnasium's TimeLimit does
-        self.ep_return += reward
-        self.last_reward = reward.copy()  # reset() edits it in place; the caller keeps `reward`
+            truncated |= t >= self.max_episode_steps  # as gymnasium's TimeLimit does
+        self.ep_return = self.ep_return + reward
+        self.last_reward = reward  # shared with the caller: reset() replaces it rather than editing it
         if self._observe_prev:
             self.prev_action = actions.copy()
         done = terminated | truncated
@@ -191,23 +253,26 @@ class TapeMachine:
             self.done, finished = done, done
         else:  # envs waiting for their autoreset stay done: their extra step is never an episode
             self.done, finished = done | ~active, done & active
-        if finished.any():
-            self._record(np.flatnonzero(finished))
+        ended = finished.nonzero()[0]
+        if len(ended):
+            self._record(ended)
         return reward, terminated, truncated, target_symbol
 
     # ---- observations ---------------------------------------------------------------------------------------
 
     def observe(self) -> np.ndarray:
         """The (n, n_observations) int64 observation of every environment."""
-        n, rows, width = self.n, self.task.rows, self.width
+        n, rows = self.n, self.task.rows
         obs = np.empty((n, len(self.layout.observation_names)), dtype=np.int64)
         x, y = self.in_x, self.in_y
         # Index into the bordered grid: clipping to the border reads blank anywhere off the tape.
         # (np.minimum/np.maximum: np.clip costs several times more per call on small arrays)
-        flat = np.minimum(np.maximum(x, -1), width) + (width + 3)
+        flat = np.minimum(np.maximum(x, self._minus_one), self._width_top) + self._grid_rows
         if rows > 1:
-            flat += np.minimum(np.maximum(y, -1), rows) * (width + 2)
-        obs[:, 0] = self._grid_flat[self._rows, flat]
+            flat += np.minimum(np.maximum(y, self._minus_one), self._row_top) * self._grid_row_stride
+        obs[:, 0] = self._grid_ravel.take(flat)
+        if len(self.layout.observation_names) == 1:
+            return obs
         col = 1
         if self.memory:
             obs[:, col] = self.mem[self._rows, self.mem_x]
@@ -228,20 +293,15 @@ class TapeMachine:
             obs[:, col] = np.minimum(self.out_pos, self.max_width) + 1
             col += 1
         if self.observe_tape is not None:
-            w = self.observe_tape
+            w, width = self.observe_tape, self.width
             full = np.full((n, rows, w), self.task.blank, dtype=np.int64)
             full[:, :, : min(w, width)] = self.input[:, :, :w]
             obs[:, col:] = full.reshape(n, rows * w)
         return obs
 
 
-def _pad(a: np.ndarray, width: int, fill: int) -> np.ndarray:
-    """`a` padded with `fill` along its last axis to `width` (one fancy write per reset instead of two)."""
-    if a.shape[-1] == width:
-        return a
-    out = np.full((*a.shape[:-1], width), fill, dtype=a.dtype)
-    out[..., : a.shape[-1]] = a
-    return out
+_ALL = slice(None)
+_REWARDS = np.array([0.0, -0.5, 1.0])  # by step code: no write, wrong symbol, correct symbol
 
 
 def _width_bound(task: Task, length: int) -> int:

@@ -7,6 +7,8 @@ and environment i's numbers never depend on the batch it sits in: a vector env o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from gymnasium.utils import seeding
 
@@ -23,11 +25,17 @@ class UniformStreams:
         self.buffer = self._flat[: n * block].reshape(n, block)
         self.pos = np.full(n, block, dtype=np.int64)  # empty: the first take refills
         self.generators: list[np.random.Generator] = [seeding.np_random(None)[0] for _ in range(n)]
+        self._starts = np.arange(n) * block  # each stream's offset in the flat buffer
+        self._cols = np.arange(block + 1)
+        self._draws: tuple[np.ndarray | None, np.ndarray | None] = (None, None)  # see take_episode
+        self._windows = np.zeros((0, 0), dtype=np.float32)  # row s: the values after flat index s (take_episode)
+        self._top = block  # an upper bound on every stream's position, kept in Python (see take_episode)
 
     def use(self, index: int, generator: np.random.Generator) -> None:
         """Draw stream `index` from `generator` from now on, dropping its buffered values."""
         self.generators[index] = generator
         self.pos[index] = self.block
+        self._top = self.block
 
     def take(self, idx: np.ndarray, counts: np.ndarray | int) -> np.ndarray:
         """Take the next counts[j] uniforms of stream idx[j]; returns float32 (len(idx), max(counts)).
@@ -49,6 +57,40 @@ class UniformStreams:
             pos[short] = 0
         start = idx * self.block + pos
         self.pos[idx] = pos + counts
+        self._top = self.block
         if width == 1:
             return self._flat[start][:, None]
         return self._flat.take(start[:, None] + np.arange(width))
+
+    def take_episode(
+        self, idx: np.ndarray | None, lengths_of: Callable[[np.ndarray], np.ndarray], counts: np.ndarray, most: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What one reset draws from streams `idx` (None = all): one uniform that `lengths_of` turns into episode
+        lengths, then counts[length] uniforms (at most `most`) for the input. Returns (lengths, uniforms).
+
+        The same numbers as `take(idx, 1)` followed by `take(idx, counts[lengths])`, read in one pass when no
+        stream can run out on the way (the common case): one gather for the lengths, one for the inputs. Whether
+        one can is judged from a Python bound on the positions, made exact again whenever it says maybe.
+        """
+        if self._top + 1 + most > self.block:
+            self._top = int(np.maximum.reduce(self.pos)) if self.n else 0
+            if self._top + 1 + most > self.block or (idx is not None and not len(idx)):  # a refill may intervene
+                every = self._starts // self.block if idx is None else idx
+                lengths = lengths_of(self.take(every, 1))
+                values = self.take(every, counts[lengths])
+                self._top = int(np.maximum.reduce(self.pos)) if self.n else 0
+                return lengths, values
+        self._top += 1 + most
+        sel = slice(None) if idx is None else idx
+        pos = self.pos[sel]
+        start = self._starts[sel] + pos
+        lengths = lengths_of(self._flat[start][:, None])
+        if self._draws[0] is not counts:  # uniforms per episode, by length: the count plus the length's own
+            self._draws = (counts, counts + 1)
+        self.pos[sel] = pos + self._draws[1].take(lengths)
+        if len(lengths) * most <= 4096:  # a few rows read the widest window at once, as rows of a strided view
+            if self._windows.shape[1] != most:
+                self._windows = np.lib.stride_tricks.sliding_window_view(self._flat[1:], most)
+            return lengths, self._windows[start]
+        width = int(np.maximum.reduce(counts.take(lengths)))  # many rows read only as far as the longest needs
+        return lengths, self._flat.take(start[:, None] + self._cols[1 : width + 1])

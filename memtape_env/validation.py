@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 
@@ -13,7 +15,13 @@ def check_actions(actions: object, nvec: np.ndarray, names: tuple[str, ...], bat
     """
     expected = (len(nvec),) if batch is None else (batch, len(nvec))
     if type(actions) is np.ndarray and actions.dtype == np.int64 and actions.shape == expected:
-        if not ((actions < 0).any() or (actions >= nvec).any()):  # the common case, checked in four calls
+        # The common cases, checked cheaply: one action in Python (a few components), a batch in one comparison
+        # (seen as unsigned, a negative component exceeds any bound).
+        if batch is None:
+            values = actions.tolist()
+            if all(map(operator.lt, values, nvec.tolist())) and min(values) >= 0:
+                return actions
+        elif not (actions.view(np.uint64) >= nvec.view(np.uint64)).nonzero()[0].size:
             return actions
     try:
         arr = np.asarray(actions)

@@ -99,3 +99,24 @@ def test_curriculum_is_public_on_every_view():
     vec = gym.make_vec("memtape/Copy-v0", 2, vectorization_mode="vector_entry_point")
     assert vec.curriculum.state() == {"current_length": 2}
     assert MemTapeVecEnv("memtape/Copy-v0", 2).get_attr("curriculum")[0].kind == "rlntm"
+
+
+def test_mixture_one_episode_at_a_time_equals_batches():
+    """The single env records one episode per reset (a running-sum shortcut); batches go through
+    first_full_window: both must promote at the same episodes and keep the same window."""
+    rng = np.random.default_rng(0)
+    target = rng.integers(1, 8, size=5000)
+    # Errors hovering around the bar (0.2), so that many windows are decided by a hair.
+    correct = np.where(rng.random(5000) < 0.6, target, rng.integers(0, 8, size=5000) % (target + 1))
+    one, batched = MixtureCurriculum(2, 1, 40), MixtureCurriculum(2, 1, 40)
+    currents_one, currents_batched = [], []
+    for i in range(5000):
+        one.record(np.zeros(1), correct[i : i + 1], target[i : i + 1])
+        currents_one.append(one.current)
+    cuts = np.sort(rng.choice(np.arange(1, 5000), size=700, replace=False))
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, 5000], strict=True):
+        batched.record(np.zeros(hi - lo), correct[lo:hi], target[lo:hi])
+        currents_batched.append((hi, batched.current))
+    assert 2 < one.current < 40  # the test exercises promotions, and stays below the top
+    assert all(currents_one[hi - 1] == c for hi, c in currents_batched)
+    assert np.array_equal(one.history, batched.history)

@@ -8,6 +8,7 @@ uses only its first `n_uniform(lengths[i])` columns, so a row's input never depe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -98,7 +99,7 @@ class Task:
         """Internal step limit for episodes with these input widths and target lengths."""
         if self.time_limit is not None:
             return self.time_limit(input_width, target_len)
-        return 2 * (input_width + target_len) + 4
+        return (input_width + target_len) * _TWO + _FOUR
 
     def symbol_str(self, s: int) -> str:
         """One character for symbol `s` (blank is a space), for ansi rendering."""
@@ -109,6 +110,7 @@ class Task:
         return _DEFAULT_CHARS[s] if s < len(_DEFAULT_CHARS) else "?"
 
 
+_TWO, _FOUR = np.array(2, dtype=np.int64), np.array(4, dtype=np.int64)  # 0-d: cheaper for numpy than ints
 _DEFAULT_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -117,7 +119,15 @@ _DEFAULT_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 def symbols(u: np.ndarray, base: int) -> np.ndarray:
     """Map uniforms in [0, 1) to symbols 0..base-1."""
-    return np.minimum((u * base).astype(np.int64), base - 1)
+    scale, top = _symbol_constants(base)
+    return np.minimum((u * scale).astype(np.int64), top)
+
+
+@functools.cache
+def _symbol_constants(base: int) -> tuple[np.ndarray, np.ndarray]:
+    """`base` for scaling float32 uniforms and `base - 1` for clipping, as 0-d arrays (numpy combines those with
+    arrays several times faster than Python ints; float32 keeps float32 uniforms in float32, as an int does)."""
+    return np.array(base, dtype=np.float32), np.array(base - 1, dtype=np.int64)
 
 
 def pad_mask(lengths: np.ndarray, width: int) -> np.ndarray:
@@ -127,9 +137,10 @@ def pad_mask(lengths: np.ndarray, width: int) -> np.ndarray:
 
 def sequence(u: np.ndarray, lengths: np.ndarray, base: int, offset: int = 0) -> np.ndarray:
     """Row i: `lengths[i]` symbols from u[i, offset:], padded with -1 to the longest row."""
-    width = int(lengths.max())
-    seq = symbols(u[:, offset : offset + width], base)
-    return np.where(pad_mask(lengths, width), seq, -1)
+    if len(lengths) == 1:  # one row (a single env's reset) has no padding
+        return symbols(u[:, offset : offset + int(lengths[0])], base)
+    width = int(np.maximum.reduce(lengths))
+    return np.where(pad_mask(lengths, width), symbols(u[:, offset : offset + width], base), -1)
 
 
 def reverse_rows(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -142,8 +153,14 @@ def reverse_rows(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def tape(rows: np.ndarray, blank: int) -> np.ndarray:
-    """Turn (n, width) rows padded with -1 into an (n, 1, width) input tape padded with `blank`."""
-    return np.where(rows < 0, blank, rows)[:, None, :]
+    """Turn (n, width) rows of symbols in [0, blank), padded with -1, into an (n, 1, width) input tape padded with
+    `blank` (-1 mod blank + 1 = blank, in one numpy call)."""
+    return np.remainder(rows, _modulus(blank))[:, None, :]
+
+
+@functools.cache
+def _modulus(blank: int) -> np.ndarray:
+    return np.array(blank + 1, dtype=np.int64)
 
 
 def concat_rows(parts: list[np.ndarray], lengths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
