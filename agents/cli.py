@@ -127,7 +127,8 @@ def _default_run_dir(algo: str, env_id: str, seed: int, controller: str | None) 
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train one model, save it with its TensorBoard log, then optionally evaluate lengths."""
-    from agents.bench.runs import with_controller
+    from agents.configs import with_controller
+    from agents.controller_setup import longest_input
     from agents.train import TrainSpec, train
 
     algo = canonical_algo(args.algo)
@@ -135,12 +136,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     env_kwargs = parse_assignments(args.env_kwargs, "--env-kwargs")
     if args.n_envs is not None:
         hyperparams["n_envs"] = args.n_envs
-    if args.controller is not None:
-        if algo != "reinforce":
-            raise ValueError("--controller applies to --algo reinforce only")
-        hyperparams, env_kwargs = with_controller(
-            args.controller, args.env, hyperparams, env_kwargs, list(args.eval_lengths or []), args.max_length
-        )
+    if args.controller is not None and algo != "reinforce":
+        raise ValueError("--controller applies to --algo reinforce only")
+    if args.max_length is not None and algo != "reinforce":
+        raise ValueError("--max-length applies to --algo reinforce only (it sizes the controller)")
+    _check_env_id(args.env)
+    hyperparams = with_controller(hyperparams, args.controller)
+    max_length = args.max_length
+    if algo == "reinforce" and max_length is None and args.eval_lengths:
+        max_length = longest_input(args.env, args.eval_lengths)
     spec = TrainSpec(
         algo=algo,
         env_id=args.env,
@@ -156,8 +160,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         verbose=args.verbose,
         checkpoint_freq=args.checkpoint_freq,
         trust_imports=args.trust_imports,
+        max_length=max_length,
     )
-    _check_env_id(args.env)
     out = Path(args.out) if args.out else _default_run_dir(algo, args.env, args.seed, args.controller)
     result = train(spec, out, force=args.force)
     print(f"saved {out / 'model.zip'} (TensorBoard: tensorboard --logdir {out / 'tb'})")

@@ -218,10 +218,44 @@ def split_entry(algo: str, env_id: str, entry: Mapping[str, Any], where: str) ->
     return Hyperparams(algo=canonical_algo(algo), env_id=env_id, meta=meta, kwargs=kwargs)
 
 
+def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` updated by `top`, nested mappings merged key by key (so `policy_kwargs.controller_kwargs.x=1` keeps
+    the entry's other controller kwargs); any other value in `top` replaces the one in `base`."""
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def with_controller(hyperparams: Mapping[str, Any], controller: str | None) -> dict[str, Any]:
+    """Hyperparameter overrides that also ask for a Reinforce controller (`policy_kwargs.controller_class`)."""
+    if controller is None:
+        return dict(hyperparams)
+    return deep_merge(hyperparams, {"policy_kwargs": {"controller_class": controller}})
+
+
+def _controller_of(entry: Any) -> str | None:
+    kwargs = entry.get("policy_kwargs") if isinstance(entry, Mapping) else None
+    return kwargs.get("controller_class") if isinstance(kwargs, Mapping) else None
+
+
 def resolved_entry(
-    algo: str, env_id: str, overrides: Mapping[str, Any] | None = None, path: Path | None = None
+    algo: str,
+    env_id: str,
+    overrides: Mapping[str, Any] | None = None,
+    path: Path | None = None,
+    max_length: int | None = None,
 ) -> dict[str, Any]:
-    """The raw hyperparameter entry for (algo, env id): the env's entry or else `default`, updated by `overrides`."""
+    """The raw hyperparameter entry for (algo, env id): the env's entry or else `default`, updated by `overrides`.
+
+    For Reinforce the entry is a whole agent preset: when `overrides` ask for another controller than the env's
+    entry names, the `default` entry is used instead (the preset's controller kwargs belong to its controller),
+    and the wiring the controller needs from the env and the policy (`agents.controller_setup`, sized for inputs
+    up to `max_length`) goes under the entry's own values.
+    """
     algo = canonical_algo(algo)
     path = path or hyperparams_file(algo)
     data = read_yaml(path)
@@ -229,22 +263,37 @@ def resolved_entry(
         raise ConfigError(f"{path}: top level must be a mapping of env id -> hyperparameters")
     if env_id not in data and "default" not in data:
         raise ConfigError(f"{path}: no entry for {env_id!r} and no 'default' entry")
-    entry = data.get(env_id, data.get("default"))
+    entry = data.get(env_id)
+    wanted = _controller_of(overrides or {})
+    if entry is None or (wanted is not None and _controller_of(entry) not in (None, wanted)):
+        entry = data.get("default", entry)
     if not isinstance(entry, dict):
         raise ConfigError(f"{path}: entry for {env_id!r} must be a mapping")
-    merged = {**entry, **dict(overrides or {})}
-    for key in ("policy_kwargs", "env_kwargs"):  # nested mappings merge one level deep
-        if isinstance(entry.get(key), dict) and overrides and isinstance(overrides.get(key), dict):
-            merged[key] = {**entry[key], **overrides[key]}
+    for key in ("policy_kwargs", "env_kwargs"):
+        value = (overrides or {}).get(key)
+        if value is not None and not isinstance(value, Mapping):
+            raise ConfigError(f"{path} [{env_id}]: key {key!r} must be a mapping, got {value!r}")
+    merged = deep_merge(entry, dict(overrides or {}))
+    if algo == "reinforce":
+        from agents.controller_setup import wire_entry
+
+        try:
+            merged = wire_entry(merged, env_id, max_length)
+        except ValueError as err:
+            raise ConfigError(f"{path} [{env_id}]: {err}") from err
     return merged
 
 
 def load_hyperparams(
-    algo: str, env_id: str, overrides: Mapping[str, Any] | None = None, path: Path | None = None
+    algo: str,
+    env_id: str,
+    overrides: Mapping[str, Any] | None = None,
+    path: Path | None = None,
+    max_length: int | None = None,
 ) -> Hyperparams:
     """Hyperparameters for (algo, env id): the env's entry or else `default`, updated by `overrides`."""
     path = path or hyperparams_file(algo)
-    merged = resolved_entry(algo, env_id, overrides, path)
+    merged = resolved_entry(algo, env_id, overrides, path, max_length)
     return split_entry(algo, env_id, merged, f"{path} [{env_id}]")
 
 
@@ -428,7 +477,7 @@ def parse_suite(data: Any, where: str, check: bool = True) -> Suite:
                     )
             for task in suite.tasks:
                 try:
-                    load_hyperparams(algo.algo, task.id, algo.hyperparams)
+                    load_hyperparams(algo.algo, task.id, with_controller(algo.hyperparams, algo.controller))
                 except ConfigError as err:
                     raise ConfigError(f"{where}: key 'algorithms.{i}.hyperparams' ({algo.name}): {err}") from err
     return suite

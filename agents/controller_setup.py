@@ -1,5 +1,8 @@
 """What a Reinforce controller needs from the env and the policy, per task: one place for the wiring.
 
+Every Reinforce run gets it, whichever way it is configured (a preset in configs/hyperparams/reinforce.yml,
+`memtape train --controller`, a suite's algorithm): `wire_entry` puts it under the entry's own values.
+
 - `rlntm`, `rlntm_direct` read the memory head position: `observe_heads=True`, and a memory tape (`memory=True`)
   on tasks that have none. They keep real vectors in their own cells, so the env's discrete memory write is
   fixed to "keep" (`TAPE_FIXED_ACTIONS`): it would only add a 31-way action that changes nothing they read.
@@ -64,3 +67,29 @@ def controller_setup(
         env_kwargs.update(observe_tape=width, observe_heads=True)
         policy_kwargs["controller_kwargs"] = {"tape_width": width, "tape_vocab": task.input_base + 1}
     return policy_kwargs, env_kwargs
+
+
+def longest_input(env_id: str, eval_lengths: list[int] | tuple[int, ...] = (), max_length: int | None = None) -> int:
+    """The longest length a model meets: `max_length` if given, else the curriculum maximum or the longest eval."""
+    from memtape_env.tasks import get_task
+
+    return max_length or max([get_task(task_name(env_id)).curriculum.max_length, *eval_lengths])
+
+
+def wire_entry(entry: dict[str, Any], env_id: str, max_length: int | None = None) -> dict[str, Any]:
+    """A Reinforce hyperparameter entry with its controller's wiring underneath (the entry's values win).
+
+    The controller is `policy_kwargs.controller_class` (default "lstm"); `max_length` sizes it (see
+    `controller_setup`).
+    """
+    from agents.configs import deep_merge
+
+    policy_kwargs = entry.get("policy_kwargs") or {}
+    controller = policy_kwargs.get("controller_class", "lstm")
+    if not isinstance(controller, str):
+        raise ValueError(f"policy_kwargs.controller_class must be a controller name, got {controller!r}")
+    wired_policy, wired_env = controller_setup(controller, env_id, max_length)
+    out = dict(entry)
+    out["policy_kwargs"] = deep_merge(wired_policy, policy_kwargs)
+    out["env_kwargs"] = {**wired_env, **(entry.get("env_kwargs") or {})}
+    return out

@@ -57,6 +57,7 @@ class TrainSpec:
     tensorboard: bool = True
     verbose: int = 0
     trust_imports: bool = False  # allow import paths and "module:id" env ids outside TRUSTED_PACKAGES
+    max_length: int | None = None  # longest input the model meets: sizes Reinforce controllers (None: curriculum's)
 
 
 @dataclass
@@ -183,7 +184,7 @@ def check_run(spec: TrainSpec) -> None:
     check_spec(spec)
     check_env_id(spec.env_id, spec.trust_imports)
     path = Path(spec.hyperparams_file) if spec.hyperparams_file else None
-    hp = load_hyperparams(spec.algo, spec.env_id, spec.hyperparams, path)
+    hp = load_hyperparams(spec.algo, spec.env_id, spec.hyperparams, path, spec.max_length)
     env_kwargs = {**hp.meta.env_kwargs, **spec.env_kwargs}
     check_env_kwargs(spec.env_id, env_kwargs)
     try:
@@ -318,8 +319,8 @@ def train(
     torch.set_num_threads(1)
     set_random_seed(spec.seed)
     path = Path(spec.hyperparams_file) if spec.hyperparams_file else None
-    entry = resolved_entry(spec.algo, spec.env_id, spec.hyperparams, path)
-    hp = load_hyperparams(spec.algo, spec.env_id, spec.hyperparams, path)
+    entry = resolved_entry(spec.algo, spec.env_id, spec.hyperparams, path, spec.max_length)
+    hp = split_entry(spec.algo, spec.env_id, entry, f"{path or 'configs/hyperparams'} [{spec.env_id}]")
     timesteps = spec.timesteps or hp.meta.n_timesteps
     threshold = spec.threshold if spec.threshold is not None else env_threshold(spec.env_id)
     env_kwargs = {**hp.meta.env_kwargs, **spec.env_kwargs}

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from agents.atomic import atomic_write_json
-from agents.configs import Suite
+from agents.configs import Suite, with_controller
+from agents.controller_setup import longest_input
 
 RESULT_FILE = "result.json"
 
@@ -54,11 +55,9 @@ def expand(suite: Suite, trust_imports: bool = False) -> list[Run]:
             if algo.tasks is not None and task.id not in algo.tasks:
                 continue
             lengths = [n for n in task.eval_lengths if algo.max_length is None or n <= algo.max_length]
-            hyperparams, env_kwargs = dict(algo.hyperparams), {**task.env_kwargs, **algo.env_kwargs}
-            if algo.controller is not None:
-                hyperparams, env_kwargs = with_controller(
-                    algo.controller, task.id, hyperparams, env_kwargs, lengths, algo.max_length
-                )
+            hyperparams = with_controller(algo.hyperparams, algo.controller)
+            env_kwargs = {**task.env_kwargs, **algo.env_kwargs}
+            longest = longest_input(task.id, lengths, algo.max_length) if algo.algo == "reinforce" else None
             for seed in suite.seeds:
                 train = {
                     "algo": algo.algo,
@@ -72,6 +71,7 @@ def expand(suite: Suite, trust_imports: bool = False) -> list[Run]:
                     "stop_at_threshold": suite.budget.stop_at_threshold,
                     "wall_time_s": suite.budget.wall_time_s,
                     "checkpoint_freq": max(suite.budget.timesteps // 4, 1),
+                    "max_length": longest,
                 }
                 if trust_imports:
                     train["trust_imports"] = True
@@ -87,34 +87,6 @@ def expand(suite: Suite, trust_imports: bool = False) -> list[Run]:
                     )
                 )
     return runs
-
-
-def with_controller(
-    controller: str,
-    env_id: str,
-    hyperparams: dict[str, Any],
-    env_kwargs: dict[str, Any],
-    eval_lengths: list[int],
-    max_length: int | None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Merge the wiring `controller` needs (agents.controller_setup) under the suite's explicit settings.
-
-    The controller is sized for the longest input it will meet: `max_length`, else the longest of the eval
-    lengths and the task's curriculum maximum.
-    """
-    from agents.controller_setup import controller_setup, task_name
-    from memtape_env.tasks import get_task
-
-    longest = max_length or max([get_task(task_name(env_id)).curriculum.max_length, *eval_lengths])
-    policy_kwargs, needed_env = controller_setup(controller, env_id, longest)
-    given = dict(hyperparams.get("policy_kwargs") or {})
-    merged_pk = {**policy_kwargs, **given}
-    if "controller_kwargs" in policy_kwargs or "controller_kwargs" in given:
-        merged_pk["controller_kwargs"] = {
-            **policy_kwargs.get("controller_kwargs", {}),
-            **given.get("controller_kwargs", {}),
-        }
-    return {**hyperparams, "policy_kwargs": merged_pk}, {**needed_env, **env_kwargs}
 
 
 def read_result(root: str | Path, run: Run) -> dict[str, Any] | None:
