@@ -22,19 +22,23 @@ from agents.atomic import atomic_save_model, atomic_write_text
 EPISODE_FIELDS = ("step", "time_s", "return", "length", "curriculum")
 
 
-def curriculum_level(env: Any) -> float | None:
-    """The current curriculum length of a memtape VecEnv (its first machine), or None for other envs."""
+def _curriculum(env: Any) -> Any:
     try:
-        state = env.get_attr("machine", [0])[0].curriculum.state()
+        return env.get_attr("curriculum", [0])[0]
     except (AttributeError, IndexError, TypeError):
         return None
-    for key in ("min_length", "current_length", "length"):
-        value = state.get(key)
-        if isinstance(value, int | float | np.integer | np.floating):
-            return float(value)
-        if isinstance(value, tuple | list) and value:
-            return float(max(value))
-    return None
+
+
+def curriculum_level(env: Any) -> float | None:
+    """The current curriculum length of a memtape VecEnv (its first env), or None for other envs."""
+    curriculum = _curriculum(env)
+    return None if curriculum is None else float(curriculum.level)
+
+
+def curriculum_top(env: Any) -> float | None:
+    """The highest curriculum level of a memtape VecEnv (its first env), or None for other envs."""
+    curriculum = _curriculum(env)
+    return None if curriculum is None else float(curriculum.top_level)
 
 
 class EpisodeLog(BaseCallback):
@@ -56,11 +60,15 @@ class EpisodeLog(BaseCallback):
         self.recent: deque[float] = deque(maxlen=window)
         self.threshold_step: int | None = None
         self.threshold_time_s: float | None = None
+        self.top: float | None = None  # the curriculum's top level (None: not a memtape env)
+        self.top_step: int | None = None  # first env step at which the curriculum stood at its top
+        self.top_time_s: float | None = None
         self.start = time.perf_counter()
         self.stopped_by: str = "budget"
 
     def _on_training_start(self) -> None:
         self.start = time.perf_counter()
+        self.top = curriculum_top(self.training_env)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -75,6 +83,8 @@ class EpisodeLog(BaseCallback):
                 continue
             if not queried:
                 level, queried = curriculum_level(self.training_env), True
+                if level is not None and self.top is not None and level >= self.top and self.top_step is None:
+                    self.top_step, self.top_time_s = self.num_timesteps, now
             ret = float(episode["r"])
             self.rows.append((self.num_timesteps, now, ret, int(episode["l"]), level))
             self.recent.append(ret)

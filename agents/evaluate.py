@@ -3,6 +3,9 @@
 All episodes of one length run side by side in one vector env (one episode per sub-env), with the deterministic
 policy and, for recurrent models, the SB3 recurrent `predict(obs, state, episode_start)` protocol. An episode is a
 success when it terminates with the whole output written and no wrong symbol (no negative reward).
+
+The benchmark's one success test for a run (`is_solved`): its curriculum reached the top level during training,
+and the trained policy then succeeds on at least `SOLVED_SUCCESS` of the episodes at that length.
 """
 
 from __future__ import annotations
@@ -28,6 +31,15 @@ class LengthResult:
     mean_correct: float  # correct symbols written per episode (before the first error)
     truncated: float  # fraction that ran out of steps
     us_per_step: float  # wall time per env step (policy + env), batched over the episodes
+
+
+SOLVED_SUCCESS = 0.9
+"""Success rate at the top curriculum length above which a run counts as solved."""
+
+
+def is_solved(top_step: int | None, at_top: LengthResult | None) -> bool:
+    """A run is solved when its curriculum reached the top (`top_step`) and it succeeds there (`at_top`)."""
+    return top_step is not None and at_top is not None and at_top.success_rate >= SOLVED_SUCCESS
 
 
 def eval_env_kwargs(env_kwargs: dict[str, Any], length: int, max_steps: int) -> dict[str, Any]:

@@ -74,6 +74,9 @@ class TrainResult:
     max_curriculum: float | None
     stopped_by: str
     us_per_step: float
+    top_length: float | None = None  # the curriculum's top level (None: not a memtape env)
+    top_step: int | None = None  # first env step at the top level (None: never reached)
+    top_time_s: float | None = None
 
 
 # Packages a config may name classes from (an env_wrapper, a "module:id" env id); anything else needs the user's
@@ -357,6 +360,9 @@ def train(
         max_curriculum=log.max_curriculum(),
         stopped_by=log.stopped_by,
         us_per_step=1e6 * wall / max(done, 1),
+        top_length=log.top,
+        top_step=log.top_step,
+        top_time_s=log.top_time_s,
     )
 
 

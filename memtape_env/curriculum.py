@@ -72,6 +72,16 @@ class Curriculum(abc.ABC):
         """The longest length this curriculum can ever produce."""
         return self.high
 
+    @property
+    def level(self) -> int:
+        """Where the curriculum stands, as one length (the progress signal of a learning curve)."""
+        return self.high
+
+    @property
+    def top_level(self) -> int:
+        """The highest `level` the curriculum can reach: a run there has learned every length it trains on."""
+        return self.high
+
     def state(self) -> dict:
         """The curriculum's state, for logging."""
         return {}
@@ -143,6 +153,14 @@ class ClassicCurriculum(Curriculum):
             self.min_length += 1
             self.run = 0
             bad = bad[hits[0] + 1 :]
+
+    @property
+    def level(self) -> int:
+        return self.min_length
+
+    @property
+    def top_level(self) -> int:
+        return self.cap
 
     def state(self) -> dict:
         return {"min_length": self.min_length}
@@ -240,6 +258,10 @@ class MixtureCurriculum(Curriculum):
             self.current += 1
             self._count = 0
             self._sum = 0.0
+
+    @property
+    def level(self) -> int:
+        return self.current
 
     def state(self) -> dict:
         return {"current_length": self.current}

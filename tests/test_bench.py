@@ -43,7 +43,7 @@ def test_tiny_suite_end_to_end(tmp_path: Path) -> None:
         assert r["train"]["timesteps"] >= 128
         assert [e["length"] for e in r["eval"]] == [2, 4]
         assert all(0.0 <= e["success_rate"] <= 1.0 for e in r["eval"])
-    for name in ("report.md", "summary.csv", "runs.csv", "learning_curves.png", "generalisation.png"):
+    for name in ("report.md", "summary.csv", "runs.csv", "curriculum.png", "learning_curves.png", "generalisation.png"):
         assert (tmp_path / "out" / name).stat().st_size > 0
     report = (tmp_path / "out" / "report.md").read_text()
     assert "| memtape/ClassicCopy-v0 | ppo | 0/1 |" in report and "reinforce_lstm" in report

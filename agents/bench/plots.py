@@ -28,8 +28,9 @@ def _pyplot() -> Any:
     return plt
 
 
-def read_curve(run_dir: Path, window: int, x: str = "step") -> tuple[np.ndarray, np.ndarray] | None:
-    """(x, rolling mean return) from a run's episodes.csv, x being "step" or "time_s"; None without episodes."""
+def read_curve(run_dir: Path, window: int, x: str = "step", y: str = "return") -> tuple[np.ndarray, np.ndarray] | None:
+    """(x, y) from a run's episodes.csv: x is "step" or "time_s"; y is the rolling mean return ("return") or the
+    curriculum level ("curriculum", the main progress signal); None without episodes."""
     path = run_dir / "episodes.csv"
     if not path.is_file():
         return None
@@ -37,6 +38,11 @@ def read_curve(run_dir: Path, window: int, x: str = "step") -> tuple[np.ndarray,
         rows = list(csv.DictReader(f))
     if not rows:
         return None
+    if y == "curriculum":
+        rows = [r for r in rows if r.get("curriculum")]
+        if not rows:
+            return None
+        return np.array([float(r[x]) for r in rows]), np.array([float(r["curriculum"]) for r in rows])
     steps = np.array([float(r[x]) for r in rows])
     returns = np.array([float(r["return"]) for r in rows])
     kernel = np.ones(min(window, len(returns)))
@@ -56,9 +62,12 @@ def _grid(n: int) -> tuple[Any, np.ndarray]:
     return fig, axes.flat
 
 
-def learning_curves(suite: Suite, results: list[dict[str, Any]], root: Path, path: Path, x: str = "step") -> Path:
-    """Plot rolling return vs env steps (or training seconds, x="time_s") for every (task, algorithm): mean over
-    seeds with a min-max band; a seed that stopped earlier than the others holds its last value."""
+def learning_curves(
+    suite: Suite, results: list[dict[str, Any]], root: Path, path: Path, x: str = "step", y: str = "return"
+) -> Path:
+    """Plot rolling return (or the curriculum level, y="curriculum") vs env steps (or training seconds,
+    x="time_s") for every (task, algorithm): mean over seeds with a min-max band, the seed count in the legend; a
+    seed that stopped earlier than the others holds its last value."""
     from agents.bench.runs import expand
 
     fig, axes = _grid(len(suite.tasks))
@@ -68,7 +77,7 @@ def learning_curves(suite: Suite, results: list[dict[str, Any]], root: Path, pat
             curves = []
             for run in runs:
                 if run.task_id == task.id and run.algo_name == algo.name:
-                    curve = read_curve(root / run.dirname, suite.eval.window, x)
+                    curve = read_curve(root / run.dirname, suite.eval.window, x, y)
                     if curve is not None:
                         curves.append(curve)
             if not curves:
@@ -79,17 +88,17 @@ def learning_curves(suite: Suite, results: list[dict[str, Any]], root: Path, pat
             with warnings.catch_warnings():  # steps before a seed's first episode are NaN for that seed
                 warnings.simplefilter("ignore", RuntimeWarning)
                 mean, low, high = np.nanmean(ys, 0), np.nanmin(ys, 0), np.nanmax(ys, 0)
-            (line,) = ax.plot(xs, mean, label=algo.name)
+            (line,) = ax.plot(xs, mean, label=f"{algo.name} ({len(curves)} seed{'s' if len(curves) > 1 else ''})")
             if len(curves) > 1:
                 ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2)
         threshold = next(
             (r["train"]["threshold"] for r in results if r.get("task_id") == task.id and "train" in r), None
         )
-        if threshold is not None:
+        if threshold is not None and y == "return":
             ax.axhline(threshold, color="grey", linestyle="--", linewidth=1)
         ax.set_title(task.id, fontsize=10)
         ax.set_xlabel("env steps" if x == "step" else "training wall time (s)")
-        ax.set_ylabel(f"return (rolling {suite.eval.window})")
+        ax.set_ylabel(f"return (rolling {suite.eval.window})" if y == "return" else "curriculum length")
         _legend(ax)
     return _save(fig, path)
 
@@ -127,8 +136,10 @@ def _save(fig: Any, path: Path) -> Path:
 
 
 def write_plots(suite: Suite, results: list[dict[str, Any]], root: Path, out_dir: Path) -> dict[str, Path]:
-    """Write learning_curves.png (vs env steps), learning_curves_time.png (vs seconds), generalisation.png."""
+    """Write curriculum.png (curriculum length vs env steps), learning_curves.png (return vs env steps),
+    learning_curves_time.png (vs seconds), generalisation.png."""
     return {
+        "curriculum": learning_curves(suite, results, root, out_dir / "curriculum.png", y="curriculum"),
         "learning_curves": learning_curves(suite, results, root, out_dir / "learning_curves.png"),
         "learning_curves_time": learning_curves(suite, results, root, out_dir / "learning_curves_time.png", x="time_s"),
         "generalisation": generalisation_curves(suite, results, out_dir / "generalisation.png"),

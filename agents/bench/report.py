@@ -1,9 +1,11 @@
-"""Suite reports: per-run rows, per-(task, algorithm) aggregates over seeds, as Markdown and CSV.
+"""Suite reports: per-run rows, per-(task, algorithm) aggregates over seeds with intervals, as Markdown and CSV.
 
-Columns: seeds that reached the reward threshold (rolling mean return over the eval window), median steps and
-wall time to it among those seeds, final rolling return (mean and std over seeds), highest curriculum length,
-longest fixed evaluation length solved with zero errors in every episode (best seed), and wall time per env step
-during training. A second table gives the success rate at each evaluation length, averaged over seeds.
+A cell is a distribution over seeds, so every aggregate carries a 95% bootstrap interval (`agents.bench.stats`):
+the fraction of seeds solved (the curriculum reached its top and the policy then succeeds there, see
+`agents.evaluate.is_solved`), env steps to reach the top (interquartile mean over the seeds that reached it), the
+success rate at the top length, the highest curriculum level, wall time per env step, and how many runs hit the
+wall-time cap. A second table gives the success rate at each evaluation length, averaged over seeds, and a third
+aggregates each algorithm across tasks (fraction solved and IQM of the success at the top, stratified bootstrap).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.atomic import atomic_write_text
+from agents.bench.stats import Interval, aggregate_iqm, fraction_interval, iqm_interval, stratified_bootstrap
 from agents.configs import Suite
 
 SUMMARY_FIELDS = (
@@ -24,19 +27,37 @@ SUMMARY_FIELDS = (
     "runs",
     "errors",
     "solved",
-    "steps_to_threshold",
-    "seconds_to_threshold",
+    "solved_fraction",
+    "solved_low",
+    "solved_high",
+    "steps_to_top_iqm",
+    "steps_to_top_low",
+    "steps_to_top_high",
+    "success_at_top",
+    "threshold_reached",
     "final_return_mean",
-    "final_return_std",
     "max_curriculum",
     "longest_solved",
     "us_per_step",
     "timesteps",
+    "wall_time_capped",
 )
 
 
 def _median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
+
+
+def _success_at_top(result: dict[str, Any]) -> float:
+    """Success rate at the top curriculum length; 0 for a run whose curriculum never got there."""
+    top = result.get("top_eval")
+    return float(top["success_rate"]) if top else 0.0
+
+
+def _interval_fields(prefix: str, ci: Interval | None) -> dict[str, float | None]:
+    if ci is None:
+        return {f"{prefix}_iqm": None, f"{prefix}_low": None, f"{prefix}_high": None}
+    return {f"{prefix}_iqm": ci.point, f"{prefix}_low": ci.low, f"{prefix}_high": ci.high}
 
 
 def summarise(suite: Suite, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -48,7 +69,9 @@ def summarise(suite: Suite, results: list[dict[str, Any]]) -> list[dict[str, Any
             if not cell:
                 continue
             ok = [r for r in cell if r.get("status") == "ok"]
-            solved = [r for r in ok if r.get("solved")]
+            solved = [bool(r.get("solved")) for r in ok]
+            frac = fraction_interval(solved) if ok else None
+            to_top = [r["train"]["top_step"] for r in ok if r["train"].get("top_step") is not None]
             finals = [r["train"]["final_return"] for r in ok if r["train"].get("final_return") is not None]
             levels = [r["train"]["max_curriculum"] for r in ok if r["train"].get("max_curriculum") is not None]
             longest = [r["longest_solved"] for r in ok if r.get("longest_solved") is not None]
@@ -58,17 +81,49 @@ def summarise(suite: Suite, results: list[dict[str, Any]]) -> list[dict[str, Any
                     "algorithm": algo.name,
                     "runs": len(cell),
                     "errors": len(cell) - len(ok),
-                    "solved": len(solved),
-                    "steps_to_threshold": _median([r["train"]["threshold_step"] for r in solved]),
-                    "seconds_to_threshold": _median([r["train"]["threshold_time_s"] for r in solved]),
+                    "solved": sum(solved),
+                    "solved_fraction": None if frac is None else frac.point,
+                    "solved_low": None if frac is None else frac.low,
+                    "solved_high": None if frac is None else frac.high,
+                    **_interval_fields("steps_to_top", iqm_interval(to_top) if to_top else None),
+                    "success_at_top": statistics.fmean(_success_at_top(r) for r in ok) if ok else None,
+                    "threshold_reached": sum(r["train"].get("threshold_step") is not None for r in ok),
                     "final_return_mean": statistics.fmean(finals) if finals else None,
-                    "final_return_std": statistics.pstdev(finals) if len(finals) > 1 else (0.0 if finals else None),
-                    "max_curriculum": max(levels) if levels else None,
+                    "max_curriculum": _median(levels),
                     "longest_solved": max(longest) if longest else None,
                     "us_per_step": statistics.fmean([r["train"]["us_per_step"] for r in ok]) if ok else None,
                     "timesteps": _median([r["train"]["timesteps"] for r in ok]),
+                    "wall_time_capped": sum(r["train"].get("stopped_by") == "wall_time" for r in ok),
                 }
             )
+    return rows
+
+
+def aggregate(suite: Suite, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per algorithm, across the tasks it ran: fraction solved and IQM of the success at the top length.
+
+    Both with rliable's stratified bootstrap (runs resampled within each task), so a task with more seeds does not
+    weigh more in the interval than in the point estimate's definition.
+    """
+    rows = []
+    for algo in suite.algorithms:
+        solved: list[list[float]] = []
+        success: list[list[float]] = []
+        for task in suite.tasks:
+            ok = [
+                r
+                for r in results
+                if r.get("task_id") == task.id and r.get("algo_name") == algo.name and r.get("status") == "ok"
+            ]
+            if ok:
+                solved.append([float(bool(r.get("solved"))) for r in ok])
+                success.append([_success_at_top(r) for r in ok])
+        if not solved:
+            continue
+        mean_solved = stratified_bootstrap(solved, lambda x: x.mean(axis=1))
+        rows.append(
+            {"algorithm": algo.name, "tasks": len(solved), "solved": mean_solved, "iqm": aggregate_iqm(success)}
+        )
     return rows
 
 
@@ -98,28 +153,39 @@ def _fmt(value: Any, kind: str = "") -> str:
     return str(value)
 
 
+def _ci(ci_point: float | None, low: float | None, high: float | None, kind: str = "") -> str:
+    if ci_point is None:
+        return "—"
+    if kind == "steps":
+        return f"{_fmt(ci_point, 'steps')} [{_fmt(low, 'steps')}, {_fmt(high, 'steps')}]"
+    return f"{ci_point:.2f} [{low:.2f}, {high:.2f}]"
+
+
 def markdown(suite: Suite, results: list[dict[str, Any]]) -> str:
-    """The suite's report as Markdown: summary table, then the generalisation table."""
+    """The suite's report as Markdown: summary table, generalisation table, aggregate across tasks."""
     rows = summarise(suite, results)
     lines = [
         f"### Suite `{suite.name}`",
         "",
         f"{len(suite.seeds)} seed{'s' if len(suite.seeds) != 1 else ''}, {suite.budget.timesteps:,} env steps per run"
-        + (f" (capped at {suite.budget.wall_time_s:g} s)" if suite.budget.wall_time_s else "")
-        + (", stopped at threshold" if suite.budget.stop_at_threshold else "")
-        + f"; threshold = rolling mean return over {suite.eval.window} episodes.",
+        + (f" (wall-time cap {suite.budget.wall_time_s:g} s)" if suite.budget.wall_time_s else "")
+        + (", stopped at the reward threshold" if suite.budget.stop_at_threshold else "")
+        + ". Solved: the curriculum reached its top length and the greedy policy then succeeds on at least 90% of"
+        " the episodes there. Intervals: 95% bootstrap over seeds; steps to the top: interquartile mean over the"
+        " seeds that reached it.",
         "",
-        "| task | algorithm | solved | steps to thr. | time to thr. | final return | max curriculum "
-        "| longest solved (best seed) | µs/step |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| task | algorithm | solved | fraction solved | steps to top (IQM) | success at top | median max curriculum "
+        "| return ≥ thr. | longest solved | µs/step | wall-time cap hit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        solved = f"{r['solved']}/{r['runs']}" + (f" ({r['errors']} failed)" if r["errors"] else "")
-        final = "—" if r["final_return_mean"] is None else f"{r['final_return_mean']:.2f} ± {r['final_return_std']:.2f}"
+        solved = f"{r['solved']}/{r['runs'] - r['errors']}" + (f" ({r['errors']} failed)" if r["errors"] else "")
         lines.append(
-            f"| {r['task']} | {r['algorithm']} | {solved} | {_fmt(r['steps_to_threshold'], 'steps')} "
-            f"| {_fmt(r['seconds_to_threshold'], 'seconds')} | {final} | {_fmt(r['max_curriculum'])} "
-            f"| {_fmt(r['longest_solved'])} | {_fmt(r['us_per_step'], 'int')} |"
+            f"| {r['task']} | {r['algorithm']} | {solved} "
+            f"| {_ci(r['solved_fraction'], r['solved_low'], r['solved_high'])} "
+            f"| {_ci(r['steps_to_top_iqm'], r['steps_to_top_low'], r['steps_to_top_high'], 'steps')} "
+            f"| {_fmt(r['success_at_top'])} | {_fmt(r['max_curriculum'])} | {r['threshold_reached']} "
+            f"| {_fmt(r['longest_solved'])} | {_fmt(r['us_per_step'], 'int')} | {r['wall_time_capped'] or ''} |"
         )
     gen = generalisation(suite, results)
     lengths = sorted({n for cell in gen.values() for n in cell})
@@ -134,6 +200,16 @@ def markdown(suite: Suite, results: list[dict[str, Any]]) -> str:
         for (task, algo), cell in gen.items():
             values = " | ".join(_fmt(cell.get(n)) for n in lengths)
             lines.append(f"| {task} | {algo} | {values} |")
+    agg = aggregate(suite, results)
+    if len(suite.tasks) > 1 and agg:
+        lines += [
+            "",
+            "Across tasks (stratified bootstrap, 95%):",
+            "",
+            "| algorithm | tasks | fraction solved | IQM of success at top |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {a['algorithm']} | {a['tasks']} | {a['solved'].format()} | {a['iqm'].format()} |" for a in agg]
     failed = [r for r in results if r.get("status") == "error"]
     if failed:
         lines += ["", "Failed runs (see their result.json for the traceback):", ""]
@@ -165,6 +241,7 @@ def run_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "seed": r.get("seed"),
                 "status": r.get("status"),
                 "solved": r.get("solved"),
+                "success_at_top": (r.get("top_eval") or {}).get("success_rate"),
                 "longest_solved": r.get("longest_solved"),
                 **{k: train.get(k) for k in RUN_TRAIN_FIELDS},
             }
@@ -181,10 +258,13 @@ RUN_TRAIN_FIELDS = (
     "threshold_step",
     "threshold_time_s",
     "max_curriculum",
+    "top_length",
+    "top_step",
+    "top_time_s",
     "stopped_by",
     "us_per_step",
 )
-RUN_FIELDS = ("task", "algorithm", "seed", "status", "solved", "longest_solved", *RUN_TRAIN_FIELDS)
+RUN_FIELDS = ("task", "algorithm", "seed", "status", "solved", "success_at_top", "longest_solved", *RUN_TRAIN_FIELDS)
 
 
 def write_reports(suite: Suite, results: list[dict[str, Any]], out_dir: str | Path) -> dict[str, Path]:

@@ -105,11 +105,12 @@ def read_result(root: str | Path, run: Run) -> dict[str, Any] | None:
 def execute(run: Run, root: str | Path) -> dict[str, Any]:
     """Train and evaluate `run` in a clean `root/<run.dirname>` and write its result.json (atomically).
 
-    A run that raises still gets a result (status "error", with the traceback) so the report can show it; a
-    resumed bench retries it. A run stopped by SIGINT/SIGTERM gets status "interrupted" and no result file, so a
-    resumed bench runs it again.
+    `solved` is the benchmark's success test (`agents.evaluate.is_solved`): the curriculum reached its top level
+    and the trained policy then succeeds there. A run that raises still gets a result (status "error", with the
+    traceback) so the report can show it; a resumed bench retries it. A run stopped by SIGINT/SIGTERM gets status
+    "interrupted" and no result file, so a resumed bench runs it again.
     """
-    from agents.evaluate import evaluate_lengths, longest_solved
+    from agents.evaluate import evaluate_length, evaluate_lengths, is_solved, longest_solved
     from agents.train import TrainSpec, load_run, train
 
     out = Path(root) / run.dirname
@@ -126,8 +127,21 @@ def execute(run: Run, root: str | Path) -> dict[str, Any]:
             result["status"] = "interrupted"
             return result
         result["train"] = asdict(trained)
-        result["solved"] = trained.threshold_step is not None
         model, spec = load_run(out, device="cpu", trust_imports=bool(run.train.get("trust_imports")))
+        at_top = None
+        if trained.top_step is not None and trained.top_length is not None:
+            at_top = evaluate_length(
+                model,
+                spec.algo,
+                run.task_id,
+                spec.env_kwargs,
+                int(trained.top_length),
+                run.eval_episodes,
+                seed=20_000 + run.seed,
+                max_steps_factor=run.max_steps_factor,
+            )
+        result["top_eval"] = None if at_top is None else asdict(at_top)
+        result["solved"] = is_solved(trained.top_step, at_top)
         evals = evaluate_lengths(
             model,
             spec.algo,

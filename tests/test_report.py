@@ -1,0 +1,61 @@
+"""The suite report's aggregates and intervals on results whose answers are known."""
+
+from __future__ import annotations
+
+from agents.bench.report import aggregate, markdown, summarise
+from agents.configs import parse_suite
+
+SUITE = parse_suite(
+    {
+        "name": "known",
+        "tasks": [{"id": "memtape/Copy-v0"}, {"id": "memtape/Reverse-v0"}],
+        "algorithms": [{"name": "a", "algo": "ppo"}],
+        "seeds": list(range(10)),
+        "budget": {"timesteps": 1000},
+    },
+    "test",
+    check=False,
+)
+
+
+def _result(task: str, seed: int, solved: bool, top_step: int | None, capped: bool = False) -> dict:
+    train = {
+        "top_step": top_step,
+        "threshold_step": None,
+        "final_return": 1.0,
+        "max_curriculum": 30.0 if top_step else 5.0,
+        "us_per_step": 100.0,
+        "timesteps": 1000,
+        "stopped_by": "wall_time" if capped else "budget",
+    }
+    top_eval = {"success_rate": 1.0 if solved else 0.5} if top_step else None
+    return {"task_id": task, "algo_name": "a", "seed": seed, "status": "ok", "solved": solved, "train": train,
+            "top_eval": top_eval, "eval": []}  # fmt: skip
+
+
+RESULTS = [_result("memtape/Copy-v0", s, s < 5, 1000 * (s + 1) if s < 5 else None) for s in range(10)] + [
+    _result("memtape/Reverse-v0", s, True, 100, capped=s == 0) for s in range(10)
+]
+
+
+def test_fraction_solved_and_steps_to_top_carry_their_intervals() -> None:
+    copy, reverse = summarise(SUITE, RESULTS)
+    assert (copy["solved"], copy["runs"]) == (5, 10)
+    assert (copy["solved_fraction"], copy["solved_low"], copy["solved_high"]) == (0.5, 0.2, 0.8)
+    assert copy["steps_to_top_iqm"] == 3000.0  # IQM of 1000..5000: the mean of 2000, 3000, 4000
+    assert copy["steps_to_top_low"] <= 3000.0 <= copy["steps_to_top_high"]
+    assert copy["success_at_top"] == 0.5  # five runs at 1.0, five that never reached the top at 0
+    assert (reverse["solved_fraction"], reverse["solved_low"], reverse["solved_high"]) == (1.0, 1.0, 1.0)
+    assert reverse["wall_time_capped"] == 1 and copy["wall_time_capped"] == 0
+
+
+def test_aggregate_across_tasks() -> None:
+    (row,) = aggregate(SUITE, RESULTS)
+    assert row["tasks"] == 2 and row["solved"].point == 0.75
+    assert 0.5 < row["solved"].low < 0.75 < row["solved"].high <= 0.9  # only Copy's stratum varies
+
+
+def test_markdown_shows_the_intervals() -> None:
+    text = markdown(SUITE, RESULTS)
+    assert "| memtape/Copy-v0 | a | 5/10 | 0.50 [0.20, 0.80] |" in text
+    assert "Across tasks" in text and "0.75 [" in text
