@@ -144,7 +144,7 @@ def test_trains_with_reinforce_on_the_observed_tape():
 @pytest.mark.slow
 def test_learns_short_binary_addition():
     """A learning check: the supervised Neural GPU solves binary addition up to 4 bits (about 700 steps)."""
-    from agents.supervised import SupervisedConfig, Trainer, evaluate
+    from agents.supervised import SupervisedConfig, Trainer, error_rates
 
     cfg = SupervisedConfig(
         task="BinaryAddition",
@@ -155,5 +155,5 @@ def test_learns_short_binary_addition():
     )
     trainer = Trainer(cfg)
     trainer.train(log=False)
-    res = evaluate(trainer.model, trainer.task, 4, 128, np.random.default_rng(9))
+    res = error_rates(trainer.model, trainer.task, 4, 128, np.random.default_rng(9))
     assert res.sequence_error < 0.1

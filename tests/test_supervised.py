@@ -16,7 +16,7 @@ from agents.supervised import (
     SupervisedConfig,
     Trainer,
     batch_loss,
-    evaluate,
+    error_rates,
     sample_length,
     save_checkpoint,
 )
@@ -116,9 +116,9 @@ def test_a_perfect_model_has_zero_errors():
             return torch.nn.functional.one_hot(torch.from_numpy(out), self.pad_class + 1).float()
 
     oracle = Oracle(task, channels=2, height=1, layers=1)
-    res = evaluate(oracle, task, 7, 10, np.random.default_rng(0), batch=4)
+    res = error_rates(oracle, task, 7, 10, np.random.default_rng(0), batch=4)
     assert res.sequence_error == 0.0 and res.symbol_error == 0.0
-    res = evaluate(NeuralGPUModel(task, channels=2, height=1, layers=1), task, 7, 10, np.random.default_rng(0))
+    res = error_rates(NeuralGPUModel(task, channels=2, height=1, layers=1), task, 7, 10, np.random.default_rng(0))
     assert res.sequence_error > 0
 
 
@@ -160,7 +160,7 @@ def test_save_checkpoint_leaves_the_old_file_on_failure(tmp_path):
 
 def test_best_checkpoint_at_the_top_length(tmp_path, monkeypatch):
     errors = iter([0.5, 0.2, 0.9])
-    monkeypatch.setattr("agents.supervised.trainer.evaluate", lambda *a, **k: ErrorRates(0, 1, next(errors), 0.0))
+    monkeypatch.setattr("agents.supervised.trainer.error_rates", lambda *a, **k: ErrorRates(0, 1, next(errors), 0.0))
     path = str(tmp_path / "run.pt")
     trainer = Trainer(small(steps=6, eval_every=2, start_length=4, max_length=4, checkpoint=path))
     trainer.train(log=False)
@@ -170,7 +170,7 @@ def test_best_checkpoint_at_the_top_length(tmp_path, monkeypatch):
 
 def test_curriculum_promotes_when_the_current_length_is_solved(monkeypatch):
     trainer = Trainer(small(steps=6, eval_every=2, max_length=5))
-    monkeypatch.setattr("agents.supervised.trainer.evaluate", lambda *a, **k: ErrorRates(0, 1, 0.0, 0.0))
+    monkeypatch.setattr("agents.supervised.trainer.error_rates", lambda *a, **k: ErrorRates(0, 1, 0.0, 0.0))
     start = trainer.length
     trainer.train(log=False)
     assert trainer.length == min(5, start + 3)
@@ -236,5 +236,5 @@ def test_lstm_learns_a_short_copy():
     )
     trainer = Trainer(cfg)
     trainer.train(log=False)
-    res = evaluate(trainer.model, trainer.task, 2, 200, np.random.default_rng(9))
+    res = error_rates(trainer.model, trainer.task, 2, 200, np.random.default_rng(9))
     assert res.sequence_error < 0.1

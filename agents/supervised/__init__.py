@@ -8,7 +8,7 @@ targets, so loss and scoring are written once), `trainer` (curriculum, checkpoin
 
 from agents.supervised.config import SupervisedConfig
 from agents.supervised.models import Aligned, NeuralGPUModel, SequenceModel, SupervisedModel, supervised_model
-from agents.supervised.trainer import ErrorRates, Trainer, batch_loss, evaluate, sample_length, save_checkpoint
+from agents.supervised.trainer import ErrorRates, Trainer, batch_loss, error_rates, sample_length, save_checkpoint
 
 __all__ = [
     "Aligned",
@@ -19,7 +19,7 @@ __all__ = [
     "SupervisedModel",
     "Trainer",
     "batch_loss",
-    "evaluate",
+    "error_rates",
     "sample_length",
     "save_checkpoint",
     "supervised_model",

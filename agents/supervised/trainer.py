@@ -44,7 +44,7 @@ def batch_loss(
 
 
 @torch.no_grad()
-def evaluate(
+def error_rates(
     model: SupervisedModel, task: Task, length: int, n: int, rng: np.random.Generator, batch: int = 32
 ) -> ErrorRates:
     """Sequence and symbol error rates on `n` fresh examples of `length` (the model in eval mode)."""
@@ -177,7 +177,7 @@ class Trainer:
             loss, _ = self.train_step()
             self.losses.append(loss)
             if self.step % cfg.eval_every == 0:
-                res = evaluate(self.model, self.task, self.length, cfg.eval_samples, self.rng, cfg.batch_size)
+                res = error_rates(self.model, self.task, self.length, cfg.eval_samples, self.rng, cfg.batch_size)
                 entry = {
                     "step": self.step,
                     "loss": float(np.mean(self.losses)),
@@ -210,7 +210,7 @@ class Trainer:
         rng = np.random.default_rng(self.cfg.seed + 1)
         results = []
         for length in lengths if lengths is not None else self.cfg.test_lengths:
-            res = evaluate(self.model, self.task, length, self.cfg.test_samples, rng, self.cfg.test_batch)
+            res = error_rates(self.model, self.task, length, self.cfg.test_samples, rng, self.cfg.test_batch)
             results.append(res)
             if log:
                 print(json.dumps({"test": res._asdict()}), flush=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from memtape_env.tasks import classic, grid, neural_gpu, ntm, rlntm
-from memtape_env.tasks.base import Curriculum, Task
+from memtape_env.tasks.base import CurriculumDefaults, Task
 
 TASKS: dict[str, Task] = {t.name: t for m in (rlntm, classic, neural_gpu, ntm, grid) for t in m.TASKS}
 
@@ -16,4 +16,4 @@ def get_task(name: str) -> Task:
         raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}") from None
 
 
-__all__ = ["TASKS", "Curriculum", "Task", "get_task"]
+__all__ = ["TASKS", "CurriculumDefaults", "Task", "get_task"]

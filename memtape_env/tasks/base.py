@@ -32,9 +32,17 @@ FORWARD_MOVES = ("stay", "right")
 Builder = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
+def width_is_length(length: int) -> int:
+    """An input width (or target length) equal to the input length: tasks that read one symbol per cell."""
+    return length
+
+
 @dataclass(frozen=True)
-class Curriculum:
-    """A task's default curriculum: its kind, its lengths, and the classic promotion rule's parameters."""
+class CurriculumDefaults:
+    """A task's default curriculum, as data: kind, lengths, and the classic promotion rule's parameters.
+
+    `memtape_env.curriculum.make_curriculum` turns it into the live `Curriculum` an env samples lengths from.
+    """
 
     kind: str = "rlntm"
     start_length: int = 2
@@ -62,7 +70,7 @@ class Task:
     rows: int = 1
     input_moves: tuple[str, ...] = RLNTM_MOVES
     has_memory: bool = False
-    curriculum: Curriculum = field(default_factory=Curriculum)
+    curriculum: CurriculumDefaults = field(default_factory=CurriculumDefaults)
     # Internal step limit as a function of (input_width, target_length); None = 2 * (width + target) + 4.
     time_limit: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     reward_threshold: float = 20.0

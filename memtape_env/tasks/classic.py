@@ -14,21 +14,22 @@ import numpy as np
 from memtape_env.tasks.base import (
     CLASSIC_GRID_MOVES,
     CLASSIC_MOVES,
-    Curriculum,
+    CurriculumDefaults,
     Task,
     concat_rows,
     reverse_rows,
     sequence,
     symbols,
     tape,
+    width_is_length,
 )
 
 ALPHA = tuple(chr(ord("A") + i) for i in range(26))
 DIGITS = tuple(str(i) for i in range(10))
 
 
-def _classic(start: int = 2, window: int = 10, shortfall: float = -1.0) -> Curriculum:
-    return Curriculum(
+def _classic(start: int = 2, window: int = 10, shortfall: float = -1.0) -> CurriculumDefaults:
+    return CurriculumDefaults(
         kind="classic", start_length=start, min_length=1, max_length=32, window=window, shortfall=shortfall
     )
 
@@ -87,10 +88,6 @@ def _classic_limit(input_width: np.ndarray, target_len: np.ndarray) -> np.ndarra
     return input_width + target_len + 4
 
 
-def _n(length: int) -> int:
-    return length
-
-
 def _addition_task(name: str, rows: int) -> Task:
     return Task(
         name,
@@ -107,7 +104,7 @@ def _addition_task(name: str, rows: int) -> Task:
         reward_threshold=25.0,
         max_episode_steps=200,
         charmap=DIGITS[:3],
-        input_width=_n,
+        input_width=width_is_length,
     )
 
 
@@ -119,14 +116,14 @@ TASKS = [
         5,
         5,
         _copy,
-        _n,
+        width_is_length,
         input_moves=CLASSIC_MOVES,
         curriculum=_classic(),
         time_limit=_classic_limit,
         reward_threshold=25.0,
         max_episode_steps=200,
         charmap=ALPHA[:5],
-        input_width=_n,
+        input_width=width_is_length,
     ),
     Task(
         "ClassicDuplicatedInput",
@@ -151,14 +148,14 @@ TASKS = [
         5,
         5,
         _repeat_copy,
-        _n,
+        width_is_length,
         input_moves=CLASSIC_MOVES,
         curriculum=_classic(window=50, shortfall=-0.1),
         time_limit=_classic_limit,
         reward_threshold=75.0,
         max_episode_steps=200,
         charmap=ALPHA[:5],
-        input_width=_n,
+        input_width=width_is_length,
     ),
     Task(
         "ClassicReverse",
@@ -167,14 +164,14 @@ TASKS = [
         2,
         2,
         _reverse,
-        _n,
+        width_is_length,
         input_moves=CLASSIC_MOVES,
         curriculum=_classic(start=1, window=50, shortfall=-0.1),
         time_limit=_classic_limit,
         reward_threshold=25.0,
         max_episode_steps=200,
         charmap=ALPHA[:2],
-        input_width=_n,
+        input_width=width_is_length,
     ),
     _addition_task("ClassicReversedAddition", 2),
     _addition_task("ClassicReversedAddition3", 3),

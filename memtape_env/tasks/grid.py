@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from memtape_env.tasks.base import GRID_MOVES, Curriculum, Task, per_row
+from memtape_env.tasks.base import GRID_MOVES, CurriculumDefaults, Task, per_row
 from memtape_env.tasks.classic import reversed_addition
 
 WALK_ROWS = 4
@@ -64,7 +64,7 @@ TASKS = [
         lambda length: 2 * length,
         rows=WALK_ROWS,
         input_moves=GRID_MOVES,
-        curriculum=Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20),
+        curriculum=CurriculumDefaults(kind="rlntm", start_length=2, min_length=1, max_length=20),
         reward_threshold=20.0,
         input_width=lambda length: length,
     ),
@@ -78,7 +78,7 @@ TASKS = [
         lambda length: 3 * length,
         rows=3,
         input_moves=GRID_MOVES,
-        curriculum=Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20),
+        curriculum=CurriculumDefaults(kind="rlntm", start_length=2, min_length=1, max_length=20),
         reward_threshold=20.0,
         input_width=lambda length: length,
     ),
@@ -92,7 +92,7 @@ TASKS = [
         lambda length: length + 1,
         rows=2,
         input_moves=GRID_MOVES,
-        curriculum=Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20),
+        curriculum=CurriculumDefaults(kind="rlntm", start_length=2, min_length=1, max_length=20),
         reward_threshold=20.0,
         input_width=lambda length: length,
     ),

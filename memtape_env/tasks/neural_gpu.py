@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from memtape_env.tasks.base import Curriculum, Task, concat_rows, reverse_rows, sequence, tape
+from memtape_env.tasks.base import CurriculumDefaults, Task, concat_rows, reverse_rows, sequence, tape
 
 
 def _digits(value: int, base: int, width: int) -> list[int]:
@@ -113,7 +113,7 @@ def _tasks() -> list[Task]:
     tasks = []
     for prefix, base in (("Binary", 2), ("Decimal", 10)):
         chars = tuple(str(i) for i in range(base))
-        curriculum = Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20)
+        curriculum = CurriculumDefaults(kind="rlntm", start_length=2, min_length=1, max_length=20)
         for name, op in _OPS.items():
             tasks.append(
                 Task(

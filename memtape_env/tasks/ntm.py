@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from memtape_env.tasks.base import Curriculum, Task, per_row
+from memtape_env.tasks.base import CurriculumDefaults, Task, per_row
 
 DATA = 8  # data symbols 0..7
 ITEM = 3  # symbols per item in associative recall
@@ -64,7 +64,7 @@ TASKS = [
         DATA,
         per_row(_associative_recall, DATA + 2),
         lambda length: length * ITEM + 1,
-        curriculum=Curriculum(kind="rlntm", start_length=2, min_length=2, max_length=12),
+        curriculum=CurriculumDefaults(kind="rlntm", start_length=2, min_length=2, max_length=12),
         reward_threshold=3.0,
         input_width=lambda length: (length + 1) * (ITEM + 1),
     ),
@@ -76,7 +76,7 @@ TASKS = [
         DATA,
         per_row(_repeat_copy_count, DATA + MAX_REPEATS),
         lambda length: length + 1,
-        curriculum=Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20),
+        curriculum=CurriculumDefaults(kind="rlntm", start_length=2, min_length=1, max_length=20),
         reward_threshold=20.0,
         input_width=lambda length: length + 1,
     ),
@@ -88,7 +88,7 @@ TASKS = [
         DATA,
         per_row(_priority_sort, DATA + PRIORITIES),
         lambda length: 2 * length,
-        curriculum=Curriculum(kind="rlntm", start_length=2, min_length=1, max_length=20),
+        curriculum=CurriculumDefaults(kind="rlntm", start_length=2, min_length=1, max_length=20),
         reward_threshold=16.0,
         input_width=lambda length: 2 * length,
     ),

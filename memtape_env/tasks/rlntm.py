@@ -12,6 +12,7 @@ from memtape_env.tasks.base import (
     sequence,
     symbols,
     tape,
+    width_is_length,
 )
 
 BASE = 30
@@ -43,10 +44,6 @@ def _repeat_copy(u: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.nda
     return tape(inputs, BASE), targets
 
 
-def _n(length: int) -> int:
-    return length
-
-
 def _three_n(length: int) -> int:
     return 3 * length
 
@@ -63,8 +60,8 @@ TASKS = [
         BASE,
         BASE,
         _copy,
-        _n,
-        input_width=_n,
+        width_is_length,
+        input_width=width_is_length,
     ),
     Task(
         "DuplicatedInput",
@@ -73,7 +70,7 @@ TASKS = [
         BASE,
         BASE,
         _duplicated_input,
-        _n,
+        width_is_length,
         input_width=_three_n,
     ),
     Task(
@@ -83,8 +80,8 @@ TASKS = [
         BASE,
         BASE,
         _reverse,
-        _n,
-        input_width=_n,
+        width_is_length,
+        input_width=width_is_length,
     ),
     Task(
         "RepeatCopy",
@@ -103,9 +100,9 @@ TASKS = [
         BASE,
         BASE,
         _reverse,
-        _n,
+        width_is_length,
         input_moves=FORWARD_MOVES,
         has_memory=True,
-        input_width=_n,
+        input_width=width_is_length,
     ),
 ]
