@@ -10,8 +10,8 @@ in the same run (machine load moves the rates, the ratios much less). Three tabl
   (`n_steps = max(8, 2048 // envs)`, RecurrentPPO's default 128 at 16 envs), 4 minibatches and SB3's 10 epochs,
   so that their updates do the same work per env step at every count.
 - `--controllers lstm,dnc,neural_gpu`: Reinforce with each controller (each with its defaults and the wiring of
-  `agents.controller_setup`) at `--n-envs`: microseconds per env step (collection and updates) and the ratio to
-  the first controller.
+  `agents.controller_setup`) at `--n-envs`: microseconds per env step (collection and updates, the best of
+  `--rounds` interleaved rounds) and the ratio to the first controller.
 
     python benchmarks/bench_training_speed.py                      # ClassicReverse, 16 envs, 20k steps each
     python benchmarks/bench_training_speed.py --scaling 16,64,256,1024
@@ -145,12 +145,17 @@ def run_scaling(args: argparse.Namespace) -> None:
 def run_controllers(args: argparse.Namespace) -> None:
     names = args.controllers.split(",")
     cost: dict[str, float] = {}
-    for name in names:
-        model = reinforce(args.task, args.n_envs, args.seed, controller=name)
-        cost[name] = 1e6 / steps_per_second(model, args.steps, args.warmup)
-        print(f"{name:<12} {cost[name]:9.0f} us per env step", flush=True)
+    for round_ in range(args.rounds):  # rounds interleave the controllers; each keeps its best round
+        for name in names:
+            model = reinforce(args.task, args.n_envs, args.seed, controller=name)
+            us = 1e6 / steps_per_second(model, args.steps, args.warmup)
+            cost[name] = min(us, cost.get(name, us))
+            print(f"round {round_ + 1}: {name:<12} {us:9.0f} us per env step", flush=True)
     rows = [[name, f"{cost[name]:,.0f}", f"{cost[name] / cost[names[0]]:.1f}x"] for name in names]
-    print(f"\n{args.task}, Reinforce, {args.n_envs} envs, {args.threads} thread(s), {args.steps} timed steps each\n")
+    print(
+        f"\n{args.task}, Reinforce, {args.n_envs} envs, {args.threads} thread(s), {args.steps} timed steps each, "
+        f"best of {args.rounds} round(s)\n"
+    )
     print(table(["controller", "us per env step", f"x {names[0]}"], rows))
 
 
@@ -163,10 +168,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2_000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=1, help="--controllers: rounds, the best of each kept")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--scaling", metavar="COUNTS", help="env counts, comma-separated, e.g. 16,64,256,1024")
     mode.add_argument("--controllers", metavar="NAMES", help="Reinforce controllers, e.g. lstm,dnc,neural_gpu")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be a positive int, got {args.rounds}")
     if args.scaling is not None:
         counts = args.scaling.split(",")
         if not all(c.isdigit() and int(c) > 0 for c in counts):
