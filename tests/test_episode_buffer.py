@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 
 from agents.reinforce import EpisodeBatch, Reinforce
@@ -122,6 +123,17 @@ class ListReinforce(Reinforce):
         return EpisodeBatch(*(torch.as_tensor(a) for a in arrays)).to(self.device)
 
 
+class StopAt(BaseCallback):
+    """Stops `learn` at a number of callback steps (mid-collection)."""
+
+    def __init__(self, steps: int) -> None:
+        super().__init__()
+        self.steps = steps
+
+    def _on_step(self) -> bool:
+        return self.n_calls < self.steps
+
+
 def run(cls: type[Reinforce], env_fn, steps: int, **kwargs) -> tuple[Reinforce, list[EpisodeBatch]]:
     batches: list[EpisodeBatch] = []
 
@@ -134,6 +146,8 @@ def run(cls: type[Reinforce], env_fn, steps: int, **kwargs) -> tuple[Reinforce, 
     model = Recording("ControllerPolicy", env_fn(), seed=0, device="cpu", **kwargs)
     model.learn(steps)
     model.learn(steps // 2, reset_num_timesteps=False)  # carries the running episodes over
+    model.learn(steps, reset_num_timesteps=False, callback=StopAt(7))  # stopped in the middle of a collection
+    model.learn(steps // 2, reset_num_timesteps=False)
     return model, batches
 
 

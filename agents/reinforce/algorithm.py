@@ -165,6 +165,7 @@ class Reinforce(BaseAlgorithm):
             self._update_info_buffer(infos, dones)
             callback.update_locals(locals())
             if not callback.on_step():
+                buffer.discard_finished()  # a stopped collection gives no batch; this step is not recorded
                 return None
             ended = buffer.append(obs, actions, rewards, _targets(infos), np.asarray(dones, dtype=bool))
             self.episode_returns.extend(ended.returns.tolist())

@@ -134,10 +134,14 @@ class EpisodeBuffer:
         actions[~mask] = 0
         rewards = np.where(mask, self._rewards[rows, cols], np.float32(0.0))
         targets = np.where(mask, self._targets[rows, cols], -1)
+        self.discard_finished()
+        return EpisodeArrays(obs=obs, actions=actions, rewards=rewards, mask=mask, targets=targets)
+
+    def discard_finished(self) -> None:
+        """Forget the finished episodes not yet popped (a collection stopped by a callback drops them)."""
         self._finished.clear()
         self.n_finished = 0
         self._drop_unneeded_rows()
-        return EpisodeArrays(obs=obs, actions=actions, rewards=rewards, mask=mask, targets=targets)
 
     def _drop_unneeded_rows(self) -> None:
         """Move the rows of the running episodes to the top (only those are still needed)."""
