@@ -6,7 +6,8 @@ in the same run (machine load moves the rates, the ratios much less). Three tabl
 
 - default: Reinforce (LSTM) and RecurrentPPO (LSTM of the same width) at `--n-envs`, and their ratio.
 - `--scaling 16,64,256,1024`: Reinforce (LSTM), RecurrentPPO and PPO at each env count; the reference of each
-  column is its own rate at the first count. The PPOs keep a rollout of `max(2048, 8 * envs)` steps
+  column is its own rate at the first count. `--replay-groups 4` adds Reinforce replaying its batch in 4 groups
+  of similar episode length (`ReinforceConfig.replay_groups`). The PPOs keep a rollout of `max(2048, 8 * envs)` steps
   (`n_steps = max(8, 2048 // envs)`, RecurrentPPO's default 128 at 16 envs), 4 minibatches and SB3's 10 epochs,
   so that their updates do the same work per env step at every count.
 - `--controllers lstm,dnc,neural_gpu`: Reinforce with each controller (each with its defaults and the wiring of
@@ -46,7 +47,9 @@ def steps_per_second(model: BaseAlgorithm, steps: int, warmup: int) -> float:
     return (model.num_timesteps - start_steps) / (time.perf_counter() - start)
 
 
-def reinforce(task: str, n_envs: int, seed: int, controller: str = "lstm", hidden: int | None = None) -> Reinforce:
+def reinforce(
+    task: str, n_envs: int, seed: int, controller: str = "lstm", hidden: int | None = None, replay_groups: int = 1
+) -> Reinforce:
     """Reinforce with the hybrid objective on `n_envs` envs (`batch_episodes=n_envs`)."""
     policy_kwargs, env_kwargs = controller_setup(controller, task)
     if hidden is not None:
@@ -56,6 +59,7 @@ def reinforce(task: str, n_envs: int, seed: int, controller: str = "lstm", hidde
         MemTapeVecEnv(task, n_envs, seed=seed, **env_kwargs),
         batch_episodes=n_envs,
         supervised_output=True,
+        replay_groups=replay_groups,
         seed=seed,
         device="cpu",
         policy_kwargs=policy_kwargs,
@@ -118,6 +122,15 @@ def run_scaling(args: argparse.Namespace) -> None:
     counts = [int(n) for n in args.scaling.split(",")]
     algos: dict[str, Callable[[int], BaseAlgorithm]] = {
         "Reinforce (LSTM)": lambda n: reinforce(args.task, n, args.seed, hidden=args.hidden),
+        **(
+            {
+                f"Reinforce (LSTM, {args.replay_groups} replay groups)": lambda n: reinforce(
+                    args.task, n, args.seed, hidden=args.hidden, replay_groups=args.replay_groups
+                )
+            }
+            if args.replay_groups > 1
+            else {}
+        ),
         "RecurrentPPO": lambda n: recurrent_ppo(args.task, n, args.seed, args.hidden, scaled=True),
         "PPO": lambda n: ppo(args.task, n, args.seed),
     }
@@ -127,7 +140,7 @@ def run_scaling(args: argparse.Namespace) -> None:
             # At least a few iterations or rollouts at every count: a rollout is max(2048, 8n) steps.
             steps = max(args.steps, 3 * max(2048, 8 * n))
             rates[name][n] = steps_per_second(build(n), steps, max(args.warmup, 2 * n, max(2048, 8 * n)))
-            print(f"{n:>5} envs  {name:<18} {rates[name][n]:9.0f} env steps/s", flush=True)
+            print(f"{n:>5} envs  {name:<36} {rates[name][n]:9.0f} env steps/s", flush=True)
     rows = []
     for n in counts:
         row = [str(n)]
@@ -168,13 +181,16 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2_000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--replay-groups", type=int, default=1, help="--scaling: also Reinforce with this replay_groups (> 1)"
+    )
     parser.add_argument("--rounds", type=int, default=1, help="--controllers: rounds, the best of each kept")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--scaling", metavar="COUNTS", help="env counts, comma-separated, e.g. 16,64,256,1024")
     mode.add_argument("--controllers", metavar="NAMES", help="Reinforce controllers, e.g. lstm,dnc,neural_gpu")
     args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error(f"--rounds must be a positive int, got {args.rounds}")
+    if args.rounds < 1 or args.replay_groups < 1:
+        parser.error(f"--rounds and --replay-groups must be positive ints, got {args.rounds}, {args.replay_groups}")
     if args.scaling is not None:
         counts = args.scaling.split(",")
         if not all(c.isdigit() and int(c) > 0 for c in counts):
