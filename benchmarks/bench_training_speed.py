@@ -59,7 +59,7 @@ def reinforce(
         MemTapeVecEnv(task, n_envs, seed=seed, **env_kwargs),
         batch_episodes=n_envs,
         supervised_output=True,
-        replay_groups=replay_groups,
+        **({"replay_groups": replay_groups} if replay_groups > 1 else {}),  # older Reinforce versions lack it
         seed=seed,
         device="cpu",
         policy_kwargs=policy_kwargs,
@@ -153,6 +153,12 @@ def run_scaling(args: argparse.Namespace) -> None:
         f"(x the same algorithm's rate at {counts[0]} envs)\n"
     )
     print(table(["envs", *algos, "Reinforce / RecurrentPPO"], rows))
+    ours = [name for name in algos if name.startswith("Reinforce")]
+    best = {n: max(rates[name][n] for name in ours) for n in counts}
+    print(
+        f"\nReinforce, the faster replay at each count: {best[counts[-1]]:,.0f} env steps/s at {counts[-1]} envs, "
+        f"{best[counts[-1]] / best[counts[0]]:.1f}x its {best[counts[0]]:,.0f} at {counts[0]} envs"
+    )
 
 
 def run_controllers(args: argparse.Namespace) -> None:
