@@ -340,13 +340,19 @@ class ControllerPolicy(BasePolicy):
             actions[:, k] = value
         return actions, state
 
-    def evaluate_episodes(self, obs: torch.Tensor, actions: torch.Tensor) -> dict[str, torch.Tensor]:
+    def evaluate_episodes(
+        self, obs: torch.Tensor, actions: torch.Tensor, lengths: torch.Tensor | None = None, groups: int = 1
+    ) -> dict[str, torch.Tensor]:
         """Replay whole episodes from their start: obs (T, B, n_obs) and actions (T, B, n_actions).
 
         Returns per-component `log_prob` and `entropy` (T, B, n_actions), the per-component `log_softmax`
         list, and `baseline` (T, B) when the offline baseline exists. Gradients flow through the whole
-        sequence (BPTT).
+        sequence (BPTT). With `lengths` (B,) and `groups` > 1, the episodes are replayed in that many groups of
+        similar length, each cut to its own longest episode (less padding); outputs past the longest episode of
+        a group are then 0.
         """
+        if groups > 1 and lengths is not None:
+            return self._evaluate_in_groups(obs, actions, lengths, groups)
         features, context = self.layout.split(obs, self.action_head.linear.weight.dtype)
         starts = torch.zeros(obs.shape[:2], dtype=torch.bool, device=obs.device)
         starts[0] = True
@@ -364,6 +370,28 @@ class ControllerPolicy(BasePolicy):
         out["log_softmax"] = log_probs  # type: ignore[assignment]
         if self.baseline is not None:
             out["baseline"] = self.baseline(features, context["tape"][0])
+        return out
+
+    def _evaluate_in_groups(
+        self, obs: torch.Tensor, actions: torch.Tensor, lengths: torch.Tensor, groups: int
+    ) -> dict[str, torch.Tensor]:
+        """`evaluate_episodes` over groups of episodes sorted by length, put back into the (T, B) layout."""
+        horizon = obs.shape[0]
+        order = torch.argsort(lengths, stable=True)
+        parts: list[dict[str, torch.Tensor]] = []
+        for index in torch.tensor_split(order, min(groups, len(order))):
+            steps = max(1, int(lengths[index].max()))
+            parts.append(self.evaluate_episodes(obs[:steps, index], actions[:steps, index]))
+        inverse = torch.empty_like(order)
+        inverse[order] = torch.arange(len(order), device=order.device)
+
+        def join(tensors: list[torch.Tensor]) -> torch.Tensor:
+            padded = [F.pad(t, [0, 0] * (t.dim() - 1) + [0, horizon - t.shape[0]]) for t in tensors]
+            return torch.cat(padded, dim=1).index_select(1, inverse)
+
+        out = {key: join([p[key] for p in parts]) for key in parts[0] if key != "log_softmax"}
+        n_components = len(parts[0]["log_softmax"])
+        out["log_softmax"] = [join([p["log_softmax"][k] for p in parts]) for k in range(n_components)]  # type: ignore[assignment]
         return out
 
     def forward(self, obs: torch.Tensor, deterministic: bool = False) -> torch.Tensor:

@@ -1,12 +1,22 @@
-"""Training throughput: env steps per second of Reinforce (LSTM) against sb3-contrib RecurrentPPO, same run.
+"""Training throughput: env steps per second of Reinforce against sb3-contrib RecurrentPPO and SB3's PPO, one run.
 
-Both train an LSTM of the same width on the same task with the same number of envs (the batch), on one torch
-thread, for the same number of env steps after a short warm-up; the script prints steps/s of each and the ratio
-Reinforce / RecurrentPPO. Reinforce replays each batch of episodes in one fused LSTM call and takes one gradient
-step per batch; RecurrentPPO (defaults: n_steps=128, 10 epochs of minibatch 128) does many more passes per step.
+Every model trains on the same task with the same number of envs (the batch), on one torch thread, for the
+same number of env steps after a short warm-up; the script prints steps/s and ratios to a reference measured
+in the same run (machine load moves the rates, the ratios much less). Three tables:
+
+- default: Reinforce (LSTM) and RecurrentPPO (LSTM of the same width) at `--n-envs`, and their ratio.
+- `--scaling 16,64,256,1024`: Reinforce (LSTM), RecurrentPPO and PPO at each env count; the reference of each
+  column is its own rate at the first count. `--replay-groups 4` adds Reinforce replaying its batch in 4 groups
+  of similar episode length (`ReinforceConfig.replay_groups`). The PPOs keep a rollout of `max(2048, 8 * envs)` steps
+  (`n_steps = max(8, 2048 // envs)`, RecurrentPPO's default 128 at 16 envs), 4 minibatches and SB3's 10 epochs,
+  so that their updates do the same work per env step at every count.
+- `--controllers lstm,dnc,neural_gpu`: Reinforce with each controller (each with its defaults and the wiring of
+  `agents.controller_setup`) at `--n-envs`: microseconds per env step (collection and updates, the best of
+  `--rounds` interleaved rounds) and the ratio to the first controller.
 
     python benchmarks/bench_training_speed.py                      # ClassicReverse, 16 envs, 20k steps each
-    python benchmarks/bench_training_speed.py --task memtape/Copy-v0 --steps 50000 --hidden 128
+    python benchmarks/bench_training_speed.py --scaling 16,64,256,1024
+    python benchmarks/bench_training_speed.py --controllers lstm,dnc,neural_gpu --task memtape/Copy-v0
 """
 
 from __future__ import annotations
@@ -14,10 +24,14 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
+from collections.abc import Callable
 
 import torch
 from sb3_contrib import RecurrentPPO
+from stable_baselines3 import PPO
+from stable_baselines3.common.base_class import BaseAlgorithm
 
+from agents.controller_setup import controller_setup
 from agents.extractors import FlattenExtractor
 from agents.reinforce import Reinforce
 from memtape_env.sb3 import MemTapeVecEnv
@@ -25,7 +39,7 @@ from memtape_env.sb3 import MemTapeVecEnv
 warnings.filterwarnings("ignore", message="The `render_mode` attribute")
 
 
-def steps_per_second(model, steps: int, warmup: int) -> float:
+def steps_per_second(model: BaseAlgorithm, steps: int, warmup: int) -> float:
     """Env steps per second of `model.learn`, timed after `warmup` steps."""
     model.learn(warmup)
     start_steps, start = model.num_timesteps, time.perf_counter()
@@ -33,46 +47,167 @@ def steps_per_second(model, steps: int, warmup: int) -> float:
     return (model.num_timesteps - start_steps) / (time.perf_counter() - start)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--task", default="memtape/ClassicReverse-v0")
-    parser.add_argument("--n-envs", type=int, default=16, help="envs stepped together (the batch) for both")
-    parser.add_argument("--hidden", type=int, default=64, help="LSTM width for both")
-    parser.add_argument("--steps", type=int, default=20_000, help="timed env steps per algorithm")
-    parser.add_argument("--warmup", type=int, default=2_000)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-
-    def env() -> MemTapeVecEnv:
-        return MemTapeVecEnv(args.task, args.n_envs, seed=args.seed)
-
-    reinforce = Reinforce(
+def reinforce(
+    task: str, n_envs: int, seed: int, controller: str = "lstm", hidden: int | None = None, replay_groups: int = 1
+) -> Reinforce:
+    """Reinforce with the hybrid objective on `n_envs` envs (`batch_episodes=n_envs`)."""
+    policy_kwargs, env_kwargs = controller_setup(controller, task)
+    if hidden is not None:
+        policy_kwargs["controller_kwargs"] = {**policy_kwargs.get("controller_kwargs", {}), "hidden_size": hidden}
+    return Reinforce(
         "ControllerPolicy",
-        env(),
-        batch_episodes=args.n_envs,
+        MemTapeVecEnv(task, n_envs, seed=seed, **env_kwargs),
+        batch_episodes=n_envs,
         supervised_output=True,
-        seed=args.seed,
+        **({"replay_groups": replay_groups} if replay_groups > 1 else {}),  # older Reinforce versions lack it
+        seed=seed,
         device="cpu",
-        policy_kwargs=dict(controller_class="lstm", controller_kwargs={"hidden_size": args.hidden}),
+        policy_kwargs=policy_kwargs,
     )
-    ppo = RecurrentPPO(
+
+
+def ppo_kwargs(n_envs: int) -> dict[str, int]:
+    """Rollout and minibatch sizes that keep the update work per env step equal at every env count."""
+    n_steps = max(8, 2048 // n_envs)
+    return dict(n_steps=n_steps, batch_size=n_steps * n_envs // 4)
+
+
+def recurrent_ppo(task: str, n_envs: int, seed: int, hidden: int, scaled: bool = False) -> RecurrentPPO:
+    """sb3-contrib's RecurrentPPO (`MlpLstmPolicy`, defaults unless `scaled`, see `ppo_kwargs`)."""
+    return RecurrentPPO(
         "MlpLstmPolicy",
-        env(),
-        seed=args.seed,
+        MemTapeVecEnv(task, n_envs, seed=seed),
+        seed=seed,
         device="cpu",
-        policy_kwargs=dict(lstm_hidden_size=args.hidden, n_lstm_layers=1, features_extractor_class=FlattenExtractor),
+        policy_kwargs=dict(lstm_hidden_size=hidden, n_lstm_layers=1, features_extractor_class=FlattenExtractor),
+        **(ppo_kwargs(n_envs) if scaled else {}),
     )
+
+
+def ppo(task: str, n_envs: int, seed: int) -> PPO:
+    """SB3's PPO (`MlpPolicy`, sizes of `ppo_kwargs`)."""
+    return PPO(
+        "MlpPolicy",
+        MemTapeVecEnv(task, n_envs, seed=seed),
+        seed=seed,
+        device="cpu",
+        policy_kwargs=dict(features_extractor_class=FlattenExtractor),
+        **ppo_kwargs(n_envs),
+    )
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def run_default(args: argparse.Namespace) -> None:
     rates = {}
-    for name, model in (("Reinforce (LSTM)", reinforce), ("RecurrentPPO (MlpLstmPolicy)", ppo)):
-        rates[name] = steps_per_second(model, args.steps, args.warmup)
+    builders: dict[str, Callable[[], BaseAlgorithm]] = {
+        "Reinforce (LSTM)": lambda: reinforce(args.task, args.n_envs, args.seed, hidden=args.hidden),
+        "RecurrentPPO (MlpLstmPolicy)": lambda: recurrent_ppo(args.task, args.n_envs, args.seed, args.hidden),
+    }
+    for name, build in builders.items():
+        rates[name] = steps_per_second(build(), args.steps, args.warmup)
         print(f"{name:<30} {rates[name]:9.0f} env steps/s", flush=True)
     ratio = rates["Reinforce (LSTM)"] / rates["RecurrentPPO (MlpLstmPolicy)"]
     print(
         f"\n{args.task}, {args.n_envs} envs, LSTM width {args.hidden}, {args.threads} thread(s), "
         f"{args.steps} timed steps each\nReinforce / RecurrentPPO throughput ratio: {ratio:.2f}x"
     )
+
+
+def run_scaling(args: argparse.Namespace) -> None:
+    counts = [int(n) for n in args.scaling.split(",")]
+    algos: dict[str, Callable[[int], BaseAlgorithm]] = {
+        "Reinforce (LSTM)": lambda n: reinforce(args.task, n, args.seed, hidden=args.hidden),
+        **(
+            {
+                f"Reinforce (LSTM, {args.replay_groups} replay groups)": lambda n: reinforce(
+                    args.task, n, args.seed, hidden=args.hidden, replay_groups=args.replay_groups
+                )
+            }
+            if args.replay_groups > 1
+            else {}
+        ),
+        "RecurrentPPO": lambda n: recurrent_ppo(args.task, n, args.seed, args.hidden, scaled=True),
+        "PPO": lambda n: ppo(args.task, n, args.seed),
+    }
+    rates: dict[str, dict[int, float]] = {name: {} for name in algos}
+    for n in counts:
+        for name, build in algos.items():
+            # At least a few iterations or rollouts at every count: a rollout is max(2048, 8n) steps.
+            steps = max(args.steps, 3 * max(2048, 8 * n))
+            rates[name][n] = steps_per_second(build(n), steps, max(args.warmup, 2 * n, max(2048, 8 * n)))
+            print(f"{n:>5} envs  {name:<36} {rates[name][n]:9.0f} env steps/s", flush=True)
+    rows = []
+    for n in counts:
+        row = [str(n)]
+        for name in algos:
+            row.append(f"{rates[name][n]:,.0f} ({rates[name][n] / rates[name][counts[0]]:.1f}x)")
+        row.append(f"{rates['Reinforce (LSTM)'][n] / rates['RecurrentPPO'][n]:.1f}x")
+        rows.append(row)
+    print(
+        f"\n{args.task}, LSTM width {args.hidden}, {args.threads} thread(s); env steps/s "
+        f"(x the same algorithm's rate at {counts[0]} envs)\n"
+    )
+    print(table(["envs", *algos, "Reinforce / RecurrentPPO"], rows))
+    ours = [name for name in algos if name.startswith("Reinforce")]
+    best = {n: max(rates[name][n] for name in ours) for n in counts}
+    print(
+        f"\nReinforce, the faster replay at each count: {best[counts[-1]]:,.0f} env steps/s at {counts[-1]} envs, "
+        f"{best[counts[-1]] / best[counts[0]]:.1f}x its {best[counts[0]]:,.0f} at {counts[0]} envs"
+    )
+
+
+def run_controllers(args: argparse.Namespace) -> None:
+    names = args.controllers.split(",")
+    cost: dict[str, float] = {}
+    for round_ in range(args.rounds):  # rounds interleave the controllers; each keeps its best round
+        for name in names:
+            model = reinforce(args.task, args.n_envs, args.seed, controller=name)
+            us = 1e6 / steps_per_second(model, args.steps, args.warmup)
+            cost[name] = min(us, cost.get(name, us))
+            print(f"round {round_ + 1}: {name:<12} {us:9.0f} us per env step", flush=True)
+    rows = [[name, f"{cost[name]:,.0f}", f"{cost[name] / cost[names[0]]:.1f}x"] for name in names]
+    print(
+        f"\n{args.task}, Reinforce, {args.n_envs} envs, {args.threads} thread(s), {args.steps} timed steps each, "
+        f"best of {args.rounds} round(s)\n"
+    )
+    print(table(["controller", "us per env step", f"x {names[0]}"], rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--task", default="memtape/ClassicReverse-v0")
+    parser.add_argument("--n-envs", type=int, default=16, help="envs stepped together (the batch)")
+    parser.add_argument("--hidden", type=int, default=64, help="LSTM width of Reinforce and RecurrentPPO")
+    parser.add_argument("--steps", type=int, default=20_000, help="timed env steps per model (at least)")
+    parser.add_argument("--warmup", type=int, default=2_000)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--replay-groups", type=int, default=1, help="--scaling: also Reinforce with this replay_groups (> 1)"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="--controllers: rounds, the best of each kept")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--scaling", metavar="COUNTS", help="env counts, comma-separated, e.g. 16,64,256,1024")
+    mode.add_argument("--controllers", metavar="NAMES", help="Reinforce controllers, e.g. lstm,dnc,neural_gpu")
+    args = parser.parse_args()
+    if args.rounds < 1 or args.replay_groups < 1:
+        parser.error(f"--rounds and --replay-groups must be positive ints, got {args.rounds}, {args.replay_groups}")
+    if args.scaling is not None:
+        counts = args.scaling.split(",")
+        if not all(c.isdigit() and int(c) > 0 for c in counts):
+            parser.error(f"--scaling takes positive env counts separated by commas, got {args.scaling!r}")
+    torch.set_num_threads(args.threads)
+    if args.scaling:
+        run_scaling(args)
+    elif args.controllers:
+        run_controllers(args)
+    else:
+        run_default(args)
 
 
 if __name__ == "__main__":

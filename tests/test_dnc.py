@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.controllers import CONTROLLERS, DNC
+from agents.controllers import CONTROLLERS, DNC, DNCState, SparseDNCState
 from agents.controllers.base import reset_state
 from agents.controllers.dnc import (
     _DenseLinkStep,
@@ -139,6 +139,23 @@ def test_step_shapes_and_sequence_equals_steps(link_k):
     seq, _ = dnc.sequence(xs, starts, dnc.initial_state(3))
     fresh, _ = run_steps(dnc, xs[3:, 1:2])
     torch.testing.assert_close(seq[3:, 1], fresh[:, 0])
+
+
+@pytest.mark.parametrize("link_k", [0, 4])
+def test_state_is_a_named_tuple_through_steps_and_resets(link_k):
+    torch.manual_seed(0)
+    dnc = DNC(5, hidden_size=16, memory_size=8, word_size=4, read_heads=2, link_k=link_k)
+    kind = SparseDNCState if link_k else DNCState
+    state = dnc.initial_state(3)
+    assert type(state) is kind
+    _, state = dnc.step(torch.randn(3, 5), state)
+    assert type(state) is kind
+    assert state.memory.shape == (3, 8, 4) and state.read_weights.shape == (3, 2, 8)
+    assert state.read_vectors.shape == (3, 8) and state.write_weights.shape == (3, 8)
+    assert (state.link.shape if not link_k else state.link_values.shape) == ((3, 8, 8) if not link_k else (3, 8, 4))
+    reset = reset_state(state, dnc.initial_state(3), torch.tensor([True, False, False]))
+    assert type(reset) is kind
+    assert reset.memory[0].abs().sum() == 0 and torch.equal(reset.memory[1:], state.memory[1:])
 
 
 def test_weights_stay_sub_distributions():

@@ -229,3 +229,40 @@ def test_lstm_solves_classic_copy_pure_reinforce() -> None:
     model = make_model(copy_env(16, length=2), batch_episodes=16, learning_rate=3e-3)
     model.learn(100_000)
     assert evaluate(model, copy_env(16, length=2, seed=123), 64) >= 1.9
+
+
+@pytest.mark.parametrize("controller", ["lstm", "dnc"])
+def test_replay_in_groups_matches_one_padded_replay(controller: str) -> None:
+    """replay_groups > 1 replays groups of similar length, each cut to its longest: the same loss and gradients
+    up to float rounding, outputs 0 past the longest episode of each group."""
+    kwargs = {"controller_class": controller}
+    if controller == "dnc":
+        kwargs["controller_kwargs"] = {"memory_size": 8, "word_size": 8}
+    env = MemTapeVecEnv("memtape/ClassicReverse-v0", 16, seed=0)
+    model = make_model(env, supervised_output=True, batch_episodes=16, policy_kwargs=kwargs)
+    batch = _batch(model, targets=3)
+    lengths = batch.mask.sum(0)
+    assert len(set(lengths.tolist())) > 1  # episodes of several lengths
+    grads = []
+    for groups in (1, 3):
+        config = ReinforceConfig(supervised_output=True, replay_groups=groups)
+        online = torch.zeros(batch.mask.shape[0])
+        loss, stats = reinforce_loss(model.policy, batch, config, online_baseline=online)
+        model.policy.zero_grad()
+        loss.backward()
+        grads.append([p.grad.clone() for p in model.policy.parameters() if p.grad is not None])
+        if groups == 1:
+            reference = loss.detach()
+        else:
+            torch.testing.assert_close(loss.detach(), reference, rtol=1e-5, atol=1e-6)
+    for g1, g3 in zip(*grads, strict=True):
+        torch.testing.assert_close(g3, g1, rtol=1e-4, atol=1e-6)
+    with torch.no_grad():
+        grouped = model.policy.evaluate_episodes(batch.obs, batch.actions, lengths, 3)
+        whole = model.policy.evaluate_episodes(batch.obs, batch.actions)
+    mask = batch.mask.unsqueeze(-1)
+    torch.testing.assert_close(grouped["log_prob"] * mask, whole["log_prob"] * mask, rtol=1e-5, atol=1e-6)
+    shortest = lengths.argmin()
+    assert (grouped["log_prob"][lengths.max() - 1, shortest] == 0).all()  # past its group's longest episode
+    with pytest.raises(ValueError, match="replay_groups"):
+        ReinforceConfig(replay_groups=0)

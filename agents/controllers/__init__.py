@@ -5,7 +5,7 @@ one import and one entry here. Every controller is built as `cls(input_dim=..., 
 """
 
 from agents.controllers.base import Context, Controller, State, reset_state
-from agents.controllers.dnc import DNC
+from agents.controllers.dnc import DNC, DNCState, SparseDNCState
 from agents.controllers.neural_gpu import NeuralGPUController
 from agents.controllers.recurrent import GRUController, LSTMController, MLPController
 from agents.controllers.tape import RLNTMDirectAccessController, RLNTMTapeController
@@ -25,12 +25,14 @@ __all__ = [
     "Context",
     "Controller",
     "DNC",
+    "DNCState",
     "GRUController",
     "LSTMController",
     "MLPController",
     "NeuralGPUController",
     "RLNTMDirectAccessController",
     "RLNTMTapeController",
+    "SparseDNCState",
     "State",
     "reset_state",
 ]

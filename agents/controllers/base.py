@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 State = tuple[torch.Tensor, ...]
+"""A controller state: a tuple (or named tuple) of tensors, each with the batch on dim 0."""
 Context = dict[str, torch.Tensor]
 
 
@@ -59,9 +60,12 @@ class Controller(nn.Module, abc.ABC):
 
 
 def reset_state(state: State, initial: State, starts: torch.Tensor) -> State:
-    """Replace the rows of `state` where `starts` (batch,) is true by those of `initial`."""
+    """Replace the rows of `state` where `starts` (batch,) is true by those of `initial`; a named tuple state
+    keeps its type."""
     mask = starts.to(torch.bool)
-    return tuple(
+    rows = tuple(
         torch.where(mask.view(-1, *([1] * (s.dim() - 1))), i.to(s.dtype), s)
         for s, i in zip(state, initial, strict=True)
     )
+    make = getattr(state, "_make", None)
+    return make(rows) if make is not None else rows

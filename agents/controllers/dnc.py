@@ -20,6 +20,7 @@ Why it is written this way:
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -202,6 +203,46 @@ def sparse_link_step(
     return new_values, new_index, fwd, bwd
 
 
+class DNCState(NamedTuple):
+    """State of the DNC with the exact dense link (each field has the batch on dim 0)."""
+
+    h: torch.Tensor
+    """(B, hidden) LSTM output."""
+    c: torch.Tensor
+    """(B, hidden) LSTM cell."""
+    memory: torch.Tensor
+    """(B, N, W) memory rows."""
+    usage: torch.Tensor
+    """(B, N) usage of each row."""
+    link: torch.Tensor
+    """(B, N, N) temporal link matrix (zero diagonal)."""
+    precedence: torch.Tensor
+    """(B, N) precedence weights."""
+    read_weights: torch.Tensor
+    """(B, R, N) read weights of the last step."""
+    write_weights: torch.Tensor
+    """(B, N) write weights of the last step."""
+    read_vectors: torch.Tensor
+    """(B, R * W) read vectors of the last step, flattened."""
+
+
+class SparseDNCState(NamedTuple):
+    """State of the DNC with the sparse link (`link_k` = K > 0): the link as K (value, column) pairs per row."""
+
+    h: torch.Tensor
+    c: torch.Tensor
+    memory: torch.Tensor
+    usage: torch.Tensor
+    link_values: torch.Tensor
+    """(B, N, K) the kept link entries of each row."""
+    link_index: torch.Tensor
+    """(B, N, K) their columns."""
+    precedence: torch.Tensor
+    read_weights: torch.Tensor
+    write_weights: torch.Tensor
+    read_vectors: torch.Tensor
+
+
 class DNC(Controller):
     """DNC with an LSTM controller; output features are [controller hidden, read vectors] (hidden + R*W).
 
@@ -257,20 +298,19 @@ class DNC(Controller):
         self.interface = nn.Linear(hidden_size, self.interface_size)
 
     def initial_state(self, batch_size: int, device: torch.device | str = "cpu") -> State:
-        """Zero LSTM state, memory, usage, link, precedence, read/write weights and read vectors."""
+        """Zero LSTM state, memory, usage, link, precedence, read/write weights and read vectors: a `DNCState`
+        (a `SparseDNCState` with `link_k`)."""
         n, w, r = self.memory_size, self.word_size, self.read_heads
         dtype = self.interface.weight.dtype
 
         def z(*shape: int, dt: torch.dtype = dtype) -> torch.Tensor:
             return torch.zeros(batch_size, *shape, device=device, dtype=dt)
 
-        link: tuple[torch.Tensor, ...]
+        h, c, memory, usage = z(self.hidden_size), z(self.hidden_size), z(n, w), z(n)
         if self.link_k:
             cols = torch.arange(self.link_k, device=device).expand(batch_size, n, self.link_k).contiguous()
-            link = (z(n, self.link_k), cols)
-        else:
-            link = (z(n, n),)
-        return (z(self.hidden_size), z(self.hidden_size), z(n, w), z(n), *link, z(n), z(r, n), z(n), z(r * w))
+            return SparseDNCState(h, c, memory, usage, z(n, self.link_k), cols, z(n), z(r, n), z(n), z(r * w))
+        return DNCState(h, c, memory, usage, z(n, n), z(n), z(r, n), z(n), z(r * w))
 
     def _split(self, xi: torch.Tensor) -> dict[str, torch.Tensor]:
         """Cut the interface vector into the named, squashed parameters of the memory access."""
@@ -319,10 +359,8 @@ class DNC(Controller):
         # Temporal links from the previous precedence, then the new precedence.
         if self.link_k:
             link_v, link_i, fwd, bwd = sparse_link_step(link_v, link_i, write_w, precedence, read_w, self.link_k)
-            link_state: tuple[torch.Tensor, ...] = (link_v, link_i)
         else:
             link, fwd, bwd = dense_link_step(link, write_w, precedence, read_w, self.block_bytes)
-            link_state = (link,)
         precedence = (1 - write_w.sum(1, keepdim=True)) * precedence + write_w
         # Reads: backward, forward and content modes mixed per head.
         content_r = content_weights(memory, p["read_keys"], p["read_strengths"])
@@ -330,4 +368,6 @@ class DNC(Controller):
         read_w = modes[..., 0:1] * bwd + modes[..., 1:2] * fwd + modes[..., 2:3] * content_r
         read_vectors = torch.bmm(read_w, memory).reshape(x.shape[0], -1)
         out = torch.cat([h, read_vectors], dim=1)
-        return out, (h, c, memory, usage, *link_state, precedence, read_w, write_w, read_vectors)
+        if self.link_k:
+            return out, SparseDNCState(h, c, memory, usage, link_v, link_i, precedence, read_w, write_w, read_vectors)
+        return out, DNCState(h, c, memory, usage, link, precedence, read_w, write_w, read_vectors)

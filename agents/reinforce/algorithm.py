@@ -1,10 +1,11 @@
 """`Reinforce`: an SB3 algorithm that trains recurrent controllers by backprop through whole episodes.
 
 Each iteration runs the VecEnv until `batch_episodes` episodes have finished (acting step by step with the
-recurrent state, without gradients), then replays those episodes from their first step through the policy in
-one batched pass (backprop through time over each whole episode) and takes one gradient step on
-`reinforce_loss`. Envs keep running across iterations: an episode still going when a batch is full goes into
-the next batch (its early steps were sampled by the previous parameters, one update old).
+recurrent state, without gradients; each step of all envs goes into an `EpisodeBuffer` at once), then replays
+those episodes from their first step through the policy in one batched pass (backprop through time over each
+whole episode) and takes one gradient step on `reinforce_loss`. Envs keep running across iterations: an
+episode still going when a batch is full goes into the next batch (its early steps were sampled by the
+previous parameters, one update old).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from stable_baselines3.common.utils import safe_mean
 from stable_baselines3.common.vec_env import VecEnv
 
 from agents.policies import ControllerPolicy, space_dims
+from agents.reinforce.buffer import EpisodeArrays, EpisodeBuffer
 from agents.reinforce.config import ReinforceConfig
 from agents.reinforce.loss import EpisodeBatch, reinforce_loss
 
@@ -41,6 +43,12 @@ def _env_attr(env: VecEnv, name: str) -> tuple[str, ...] | None:
     except (AttributeError, KeyError, TypeError):
         return None
     return tuple(value) if value is not None else None
+
+
+def _targets(infos: list[dict[str, Any]]) -> np.ndarray:
+    """`info["target_symbol"]` of every env, -1 where absent (or None)."""
+    values = [info.get("target_symbol") for info in infos]
+    return np.array([-1 if v is None else v for v in values], dtype=np.int64)
 
 
 class Reinforce(BaseAlgorithm):
@@ -123,24 +131,28 @@ class Reinforce(BaseAlgorithm):
         if self.config.greedy_output_symbol and symbol is not None:
             self._greedy = [k == symbol for k in range(self._n_actions)]
         self._state: tuple[torch.Tensor, ...] | None = None
-        self._partial: list[list[tuple[np.ndarray, np.ndarray, float, int]]] = []
+        self._buffer: EpisodeBuffer | None = None
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_state", "_partial"]
+        return [*super()._excluded_save_params(), "_state", "_buffer"]
 
     # ------------------------------------------------------------------ collection
-    def collect_episodes(self, env: VecEnv, callback: BaseCallback) -> list[list[tuple]] | None:
-        """Step `env` until `batch_episodes` episodes have finished; None when a callback stops training."""
+    def collect_episodes(self, env: VecEnv, callback: BaseCallback) -> EpisodeArrays | None:
+        """Step `env` until `batch_episodes` episodes have finished; None when a callback stops training.
+
+        Every step appends the whole batch to the `EpisodeBuffer` at once; the finished episodes come back
+        padded, in the order they ended (step by step, env index within a step).
+        """
         assert self._last_obs is not None and self._last_episode_starts is not None
         n_envs = env.num_envs
-        if self._state is None or len(self._partial) != n_envs:
+        if self._state is None or self._buffer is None or self._buffer.n_envs != n_envs:
             self._state = self.policy.initial_state(n_envs)
-            self._partial = [[] for _ in range(n_envs)]
+            self._buffer = EpisodeBuffer(n_envs, self._n_obs, self._n_actions)
             self._last_episode_starts = np.ones(n_envs, dtype=bool)
+        buffer = self._buffer
         self.policy.set_training_mode(False)
-        finished: list[list[tuple]] = []
         callback.on_rollout_start()
-        while len(finished) < self.config.batch_episodes:
+        while buffer.n_finished < self.config.batch_episodes:
             obs = np.asarray(self._last_obs).reshape(n_envs, self._n_obs)
             with torch.no_grad():
                 obs_t = torch.as_tensor(obs, device=self.device)
@@ -153,38 +165,20 @@ class Reinforce(BaseAlgorithm):
             self._update_info_buffer(infos, dones)
             callback.update_locals(locals())
             if not callback.on_step():
+                buffer.discard_finished()  # a stopped collection gives no batch; this step is not recorded
                 return None
-            for i in range(n_envs):
-                target = infos[i].get("target_symbol", -1)
-                target = -1 if target is None else int(target)
-                self._partial[i].append((obs[i], actions[i], float(rewards[i]), target))
-                if dones[i]:
-                    self.episode_returns.append(sum(step[2] for step in self._partial[i]))
-                    self.episode_lengths.append(len(self._partial[i]))
-                    finished.append(self._partial[i])
-                    self._partial[i] = []
+            ended = buffer.append(obs, actions, rewards, _targets(infos), np.asarray(dones, dtype=bool))
+            self.episode_returns.extend(ended.returns.tolist())
+            self.episode_lengths.extend(ended.lengths.tolist())
             self._last_obs = new_obs  # type: ignore[assignment]
             self._last_episode_starts = dones
         callback.update_locals(locals())
         callback.on_rollout_end()
-        return finished
+        return buffer.pop_finished()
 
-    def _to_batch(self, episodes: list[list[tuple]]) -> EpisodeBatch:
-        """Pad episodes (lists of (obs, action, reward, target) steps) into a device `EpisodeBatch`."""
-        n, horizon = len(episodes), max(len(e) for e in episodes)
-        obs = np.zeros((horizon, n, self._n_obs), dtype=np.int64)
-        actions = np.zeros((horizon, n, self._n_actions), dtype=np.int64)
-        rewards = np.zeros((horizon, n), dtype=np.float32)
-        mask = np.zeros((horizon, n), dtype=bool)
-        targets = np.full((horizon, n), -1, dtype=np.int64)
-        for b, episode in enumerate(episodes):
-            steps = len(episode)
-            obs[:steps, b] = np.stack([s[0] for s in episode])
-            actions[:steps, b] = np.stack([s[1] for s in episode])
-            rewards[:steps, b] = [s[2] for s in episode]
-            targets[:steps, b] = [s[3] for s in episode]
-            mask[:steps, b] = True
-        arrays = (obs, actions, rewards, mask, targets)
+    def _to_batch(self, episodes: EpisodeArrays) -> EpisodeBatch:
+        """The padded episodes as a device `EpisodeBatch`."""
+        arrays = (episodes.obs, episodes.actions, episodes.rewards, episodes.mask, episodes.targets)
         return EpisodeBatch(*(torch.as_tensor(a) for a in arrays)).to(self.device)
 
     # ------------------------------------------------------------------ training
@@ -205,7 +199,7 @@ class Reinforce(BaseAlgorithm):
         b = self._online_baseline[:horizon]
         b[seen] = decay * b[seen] + (1.0 - decay) * means[seen]
 
-    def train(self, episodes: list[list[tuple]]) -> None:
+    def train(self, episodes: EpisodeArrays) -> None:
         """One gradient step on a batch of whole episodes."""
         self.policy.set_training_mode(True)
         self._update_learning_rate(self.policy.optimizer)

@@ -35,6 +35,9 @@ class ReinforceConfig:
     """with supervised_output, write the argmax symbol during collection instead of a sampled one."""
     max_grad_norm: float = 1.0
     """global gradient-norm clip per update (<= 0 disables)."""
+    replay_groups: int = 1
+    """replay the batch as this many groups of episodes of similar length, each padded to its own longest:
+    less padding on large batches; 1 replays one padded batch (other values change the float rounding)."""
 
     def __post_init__(self) -> None:
         if not callable(self.learning_rate) and not self.learning_rate > 0:
@@ -50,6 +53,8 @@ class ReinforceConfig:
         for name in ("baseline_coef", "ent_coef", "supervised_coef"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not isinstance(self.replay_groups, int) or isinstance(self.replay_groups, bool) or self.replay_groups < 1:
+            raise ValueError(f"replay_groups must be an int >= 1, got {self.replay_groups!r}")
         if self.greedy_output_symbol and not self.supervised_output:
             raise ValueError("greedy_output_symbol needs supervised_output=True")
 

@@ -69,7 +69,10 @@ def reinforce_loss(
     mask = batch.mask.to(batch.rewards.dtype)
     n_episodes = batch.mask.shape[1]
     weights = episode_weights if episode_weights is not None else mask.new_full((n_episodes,), 1.0 / n_episodes)
-    out = policy.evaluate_episodes(batch.obs, batch.actions)
+    if config.replay_groups > 1:
+        out = policy.evaluate_episodes(batch.obs, batch.actions, batch.mask.sum(0), config.replay_groups)
+    else:
+        out = policy.evaluate_episodes(batch.obs, batch.actions)
     returns = reward_to_go(batch.rewards, mask, config.gamma)
 
     stats: dict[str, torch.Tensor] = {}
