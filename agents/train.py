@@ -28,7 +28,7 @@ import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.utils import set_random_seed
-from stable_baselines3.common.vec_env import VecEnv, VecMonitor
+from stable_baselines3.common.vec_env import VecEnv
 
 from agents.algorithms import ALGORITHMS, canonical_algo
 from agents.atomic import atomic_save_model, atomic_write_json, chmod_as_umask
@@ -139,7 +139,7 @@ def make_vec_env(
         return sb3_make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs, wrapper_class=wrapper)
     from memtape_env.sb3 import MemTapeVecEnv
 
-    return VecMonitor(MemTapeVecEnv(env_id, num_envs=n_envs, seed=seed, **env_kwargs))
+    return MemTapeVecEnv(env_id, num_envs=n_envs, seed=seed, **env_kwargs)  # emits Monitor's info['episode']
 
 
 def check_env_kwargs(env_id: str, env_kwargs: dict[str, Any], where: str = "env_kwargs") -> None:
