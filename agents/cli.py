@@ -8,6 +8,7 @@
     memtape bench                 (the quick suite)
     memtape bench memory --workers 2 [--backend ray]
     memtape supervised --task BinaryAddition --controller neural_gpu --steps 20000 --checkpoint runs/ngpu.pt
+    memtape config-path ppo_lstm  (the hyperparameter file train reads; rl_zoo3 takes it as --conf-file)
 
 Bad input (unknown key, algorithm, task, controller; wrong type) stops with a message naming it (exit code 2).
 `--help`, `--version` and `list` import neither torch nor SB3; only the commands that train or load models do.
@@ -406,6 +407,18 @@ def _add_trust_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust-imports", action="store_true", help="allow import paths outside the known packages")
 
 
+def cmd_config_path(args: argparse.Namespace) -> int:
+    """Print the hyperparameter file `memtape train --algo ALGO` reads (./configs first, else the packaged one),
+    e.g. for `python -m rl_zoo3.train --conf-file "$(memtape config-path ppo_lstm)"`."""
+    from agents.configs import hyperparams_file
+
+    path = hyperparams_file(args.algo)
+    if not path.is_file():
+        raise FileNotFoundError(f"no hyperparameter file for {args.algo!r}: {path}")
+    print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="memtape", description=__doc__.split("\n")[0])
@@ -477,6 +490,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Parsed by agents.supervised.cli (main hands it the rest of the line); listed here for `memtape --help`.
     sub.add_parser("supervised", help="train a controller by backprop on (input, target) pairs", add_help=False)
+
+    p = sub.add_parser("config-path", help="path of an algorithm's hyperparameter file (e.g. for rl_zoo3)")
+    p.add_argument("algo", help=f"one of {', '.join(ALGORITHMS)}")
+    p.set_defaults(func=cmd_config_path)
     return parser
 
 

@@ -131,6 +131,8 @@ def make_vec_env(
 
     check_env_id(env_id, trusted)
     wrapper = import_object(env_wrapper, trusted) if env_wrapper else None
+    if wrapper is gym.wrappers.FlattenObservation and env_id.startswith("memtape/"):
+        wrapper = None  # SB3 one-hot encodes MultiDiscrete observations in the policy: the same features, batched
     if wrapper is None and ALGORITHMS[canonical_algo(algo)].discrete_actions:
         wrapper = DiscreteActions
     if wrapper is not None or not env_id.startswith("memtape/"):
@@ -347,6 +349,7 @@ def train(
             wall = time.perf_counter() - start
             atomic_save_model(model, tmp / "model.zip")
             log.write_csv(tmp / "episodes.csv")
+            log.write_monitor_csv(tmp / "monitor.csv", spec.env_id)
             env.close()
     done = int(model.num_timesteps)
     return TrainResult(
