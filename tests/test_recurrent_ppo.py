@@ -55,16 +55,19 @@ def test_recurrent_ppo_on_the_batched_env_with_flatten_extractor(one_thread):
 
 
 def test_rl_zoo3_trains_and_enjoys_ppo_lstm(tmp_path):
+    """`python -m rl_zoo3.train --algo ppo_lstm --gym-packages memtape_env` then `rl_zoo3.enjoy`, as users call
+    them (run in one child process, which pays rl_zoo3's imports once)."""
     pytest.importorskip("rl_zoo3")
-    conf = str(hyperparams_file("ppo_lstm"))
-    common = ["--algo", "ppo_lstm", "--env", "memtape/ClassicCopy-v0", "--gym-packages", "memtape_env", "-f", "logs"]
-    train = [*common, "--conf-file", conf, "-n", "64", "--seed", "0", "--eval-freq", "-1", "--hyperparams",
-             "n_envs:2", "n_steps:16", "batch_size:32", "n_epochs:1"]
-    enjoy = [*common, "--exp-id", "1", "-n", "30", "--no-render"]
-    for module, args in (("rl_zoo3.train", train), ("rl_zoo3.enjoy", enjoy)):
-        done = subprocess.run(
-            [sys.executable, "-m", module, *args], cwd=tmp_path, capture_output=True, text=True, timeout=300
-        )
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    common = "--algo ppo_lstm --env memtape/ClassicCopy-v0 --gym-packages memtape_env -f logs".split()
+    train = [*common, "--conf-file", str(hyperparams_file("ppo_lstm")), "-n", "64", "--seed", "0", "--eval-freq", "-1"]
+    train += "--hyperparams n_envs:2 n_steps:16 batch_size:32 n_epochs:1".split()
+    enjoy = [*common, *"--exp-id 1 -n 30 --no-render".split()]
+    script = (
+        "import runpy, sys\n"
+        f"sys.argv = ['train', *{train!r}]\nrunpy.run_module('rl_zoo3.train', run_name='__main__')\n"
+        f"sys.argv = ['enjoy', *{enjoy!r}]\nrunpy.run_module('rl_zoo3.enjoy', run_name='__main__')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert (tmp_path / "logs" / "ppo_lstm" / "memtape-ClassicCopy-v0_1" / "memtape-ClassicCopy-v0.zip").is_file()
     assert "Success rate" in done.stdout  # enjoy reads info["is_success"]
