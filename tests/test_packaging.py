@@ -69,6 +69,18 @@ def test_help_version_list_import_neither_torch_nor_sb3(argv: list[str]) -> None
         assert done.stdout.startswith("memtape ")
 
 
+def test_pyproject_lists_every_package() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for top in ("agents", "memtape_env")
+        for p in (ROOT / top).rglob("__init__.py")
+    }
+    assert listed == found | {"memtape_configs"}
+
+
 def test_wheel_ships_the_configs(tmp_path: Path) -> None:
     pytest.importorskip("setuptools")
     done = subprocess.run(
@@ -82,3 +94,5 @@ def test_wheel_ships_the_configs(tmp_path: Path) -> None:
     shipped = {f"memtape_configs/{p.relative_to(ROOT / 'configs')}" for p in (ROOT / "configs").glob("*/*.yml")}
     assert shipped and shipped <= names
     assert "agents/cli.py" in names and "memtape_env/sb3.py" in names
+    sources = {str(p.relative_to(ROOT)) for top in ("agents", "memtape_env") for p in (ROOT / top).rglob("*.py")}
+    assert sources <= names
