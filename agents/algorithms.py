@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from stable_baselines3.common.base_class import BaseAlgorithm
+if TYPE_CHECKING:  # SB3 imports torch: `memtape --help` and `memtape list` must not pay for it
+    from stable_baselines3.common.base_class import BaseAlgorithm
 
 
 @dataclass(frozen=True)

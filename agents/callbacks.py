@@ -2,13 +2,16 @@
 
 `EpisodeLog` records every finished episode (step, wall time, return, length, curriculum state), notes when the
 rolling mean return first reaches the task's threshold, and stops training at a wall-clock budget or, if asked,
-at the threshold. `AtomicCheckpoint` saves the model every `save_freq` steps with a temp file + os.replace.
+at the threshold; it writes the episodes as `episodes.csv` and in SB3's Monitor format (`monitor.csv`, read by
+`stable_baselines3.common.results_plotter` and `rl_zoo3.plots`). `AtomicCheckpoint` saves the model every
+`save_freq` steps with a temp file + os.replace.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from collections import deque
 from pathlib import Path
@@ -64,11 +67,13 @@ class EpisodeLog(BaseCallback):
         self.top_step: int | None = None  # first env step at which the curriculum stood at its top
         self.top_time_s: float | None = None
         self.start = time.perf_counter()
+        self.t_start = time.time()  # wall clock at the start, Monitor's header
         self.stopped_by: str = "budget"
 
     def _on_training_start(self) -> None:
         self.start = time.perf_counter()
         self.top = curriculum_top(self.training_env)
+        self.t_start = time.time()
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -118,6 +123,18 @@ class EpisodeLog(BaseCallback):
         writer.writerow(EPISODE_FIELDS)
         for step, t, ret, length, level in self.rows:
             writer.writerow((step, f"{t:.3f}", f"{ret:.6g}", length, "" if level is None else f"{level:g}"))
+        atomic_write_text(path, buf.getvalue())
+
+
+    def write_monitor_csv(self, path: str | Path, env_id: str) -> None:
+        """All episodes in SB3's Monitor format (a JSON header line, then `r,l,t`: return, length, seconds since
+        the start), written atomically; name it `*monitor.csv` for `load_results` to find it."""
+        buf = io.StringIO()
+        buf.write("#" + json.dumps({"t_start": self.t_start, "env_id": env_id}) + "\n")
+        writer = csv.writer(buf)
+        writer.writerow(("r", "l", "t"))
+        for _, t, ret, length, _ in self.rows:
+            writer.writerow((round(ret, 6), length, round(t, 6)))
         atomic_write_text(path, buf.getvalue())
 
 

@@ -8,8 +8,10 @@
     memtape bench                 (the quick suite)
     memtape bench memory --workers 2 [--backend ray]
     memtape supervised --task BinaryAddition --controller neural_gpu --steps 20000 --checkpoint runs/ngpu.pt
+    memtape config-path ppo_lstm  (the hyperparameter file train reads; rl_zoo3 takes it as --conf-file)
 
 Bad input (unknown key, algorithm, task, controller; wrong type) stops with a message naming it (exit code 2).
+`--help`, `--version` and `list` import neither torch nor SB3; only the commands that train or load models do.
 """
 
 from __future__ import annotations
@@ -92,6 +94,21 @@ def check_bench_out(path: Path) -> None:
         raise ValueError(f"--out: {parent} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ValueError(f"--out: cannot write into {parent}")
+
+
+# The names of agents.controllers.CONTROLLERS, spelled out so that `--help` and `list` need not import torch
+# (tests/test_packaging.py checks that the two agree).
+CONTROLLER_NAMES = ("lstm", "gru", "mlp", "rlntm", "rlntm_direct", "dnc", "neural_gpu")
+
+
+def package_version() -> str:
+    """The installed distribution's version ("unknown" when run from a checkout that was never installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("memtape")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def parse_assignments(items: list[str] | None, what: str) -> dict[str, Any]:
@@ -213,17 +230,19 @@ def _evaluate_and_print(
     print("|---|---|---|---|---|---|")
     from tqdm.auto import tqdm
 
+    # Table rows go through tqdm.write, which lifts the bar (on stderr) off the line first, so the two never mix.
     for i, n in enumerate(tqdm(lengths, desc="eval", unit="length", leave=False)):
         try:
             r = evaluate_length(model, spec.algo, spec.env_id, spec.env_kwargs, n, episodes, seed + i)
         except USER_ERRORS as err:  # e.g. an input wider than the model's fixed tape view
-            print(f"| {n} | error: {err} | | | | |")
+            tqdm.write(f"| {n} | error: {err} | | | | |", file=sys.stdout)
             rows.append({"length": n, "error": str(err)})
             continue
         rows.append(vars(r))
-        print(
+        tqdm.write(
             f"| {n} | {r.success_rate:.2f} | {r.mean_return:.2f} | {r.mean_correct:.1f} | {r.truncated:.2f} "
-            f"| {r.us_per_step:.0f} |"
+            f"| {r.us_per_step:.0f} |",
+            file=sys.stdout,
         )
     solved = [r["length"] for r in rows if r.get("success_rate") == 1.0]
     print(f"longest length solved with zero errors: {max(solved) if solved else 'none'}")
@@ -368,13 +387,12 @@ def check_suite_runs(runs: list[Any]) -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     """Print env ids, algorithms, controllers and suites."""
     import memtape_env
-    from agents.configs import CONFIG_ROOT
-    from agents.controllers import CONTROLLERS
+    from agents.configs import config_dirs
 
     print("envs:", " ".join(memtape_env.registered_ids()))
     print("algorithms:", " ".join(ALGORITHMS), f"(aliases: {', '.join(f'{k}={v}' for k, v in ALIASES.items())})")
-    print("controllers (reinforce):", " ".join(CONTROLLERS))
-    dirs = [Path.cwd() / "configs" / "suites", CONFIG_ROOT / "suites"]
+    print("controllers (reinforce):", " ".join(CONTROLLER_NAMES))
+    dirs = config_dirs("suites")
     suites = sorted({p.stem for d in dirs if d.is_dir() for p in d.glob("*.yml")})
     print("suites:", " ".join(suites))
     return 0
@@ -389,15 +407,28 @@ def _add_trust_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust-imports", action="store_true", help="allow import paths outside the known packages")
 
 
+def cmd_config_path(args: argparse.Namespace) -> int:
+    """Print the hyperparameter file `memtape train --algo ALGO` reads (./configs first, else the packaged one),
+    e.g. for `python -m rl_zoo3.train --conf-file "$(memtape config-path ppo_lstm)"`."""
+    from agents.configs import hyperparams_file
+
+    path = hyperparams_file(args.algo)
+    if not path.is_file():
+        raise FileNotFoundError(f"no hyperparameter file for {args.algo!r}: {path}")
+    print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="memtape", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"memtape {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train one algorithm on one env id")
     p.add_argument("--algo", required=True, help=f"one of {', '.join(ALGORITHMS)}")
     p.add_argument("--env", required=True, help="env id, e.g. memtape/Copy-v0")
-    p.add_argument("--controller", help="reinforce's controller: lstm, gru, mlp, rlntm, rlntm_direct, dnc, neural_gpu")
+    p.add_argument("--controller", help=f"reinforce's controller: {', '.join(CONTROLLER_NAMES)}")
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--timesteps", type=positive_int, help="env steps (default: n_timesteps of the hyperparameter file)")
     p.add_argument("--n-envs", type=positive_int, help="parallel envs (default: the hyperparameter file's n_envs)")
@@ -459,6 +490,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Parsed by agents.supervised.cli (main hands it the rest of the line); listed here for `memtape --help`.
     sub.add_parser("supervised", help="train a controller by backprop on (input, target) pairs", add_help=False)
+
+    p = sub.add_parser("config-path", help="path of an algorithm's hyperparameter file (e.g. for rl_zoo3)")
+    p.add_argument("algo", help=f"one of {', '.join(ALGORITHMS)}")
+    p.set_defaults(func=cmd_config_path)
     return parser
 
 

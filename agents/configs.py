@@ -7,6 +7,7 @@ them too. Suites are pure data (tasks, algorithms, seeds, budgets). Every error 
 
 from __future__ import annotations
 
+import importlib.resources
 import inspect
 import math
 import sys
@@ -20,7 +21,28 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from agents.algorithms import ALGORITHMS, canonical_algo
 
-CONFIG_ROOT = Path(__file__).resolve().parent.parent / "configs"
+
+def packaged_config_root() -> Path:
+    """The configs shipped with the package: the `memtape_configs` data package of an installed wheel (the
+    top-level `configs/` directory mapped into it), else the `configs/` directory of a source checkout."""
+    try:
+        root = importlib.resources.files("memtape_configs")
+    except ModuleNotFoundError:
+        root = None
+    if root is not None and Path(str(root)).is_dir():
+        return Path(str(root))
+    return Path(__file__).resolve().parent.parent / "configs"
+
+
+CONFIG_ROOT = packaged_config_root()
+
+
+def config_dirs(kind: str) -> list[Path]:
+    """Where configs of `kind` ("hyperparams" or "suites") are looked up, first match wins: the user's own
+    `./configs/<kind>` in the working directory, then the packaged ones."""
+    return [Path.cwd() / "configs" / kind, CONFIG_ROOT / kind]
+
+
 # Keys of a hyperparameter entry that configure the run rather than the algorithm constructor (rl_zoo3 names).
 META_KEYS = ("n_envs", "n_timesteps", "policy", "env_wrapper", "env_kwargs")
 
@@ -201,8 +223,13 @@ def read_yaml(path: Path) -> Any:
 
 
 def hyperparams_file(algo: str, root: Path | None = None) -> Path:
-    """Where the hyperparameters of `algo` live: configs/hyperparams/<algo>.yml."""
-    return (root or CONFIG_ROOT / "hyperparams") / f"{canonical_algo(algo)}.yml"
+    """Where the hyperparameters of `algo` live: `<root>/<algo>.yml`; without `root`, ./configs/hyperparams if it
+    has the file, else the packaged configs (a `--conf-file` bypasses this lookup)."""
+    name = f"{canonical_algo(algo)}.yml"
+    if root is not None:
+        return root / name
+    dirs = config_dirs("hyperparams")
+    return next((d / name for d in dirs if (d / name).is_file()), dirs[-1] / name)
 
 
 def split_entry(algo: str, env_id: str, entry: Mapping[str, Any], where: str) -> Hyperparams:
@@ -484,13 +511,14 @@ def parse_suite(data: Any, where: str, check: bool = True) -> Suite:
 
 
 def suite_path(name_or_path: str, search: list[Path] | None = None) -> Path:
-    """Resolve a suite argument: an existing file, or a name looked up in ./configs/suites and the checkout."""
+    """Resolve a suite argument: an existing file, or a name looked up in ./configs/suites, then the packaged
+    suites."""
     given = Path(name_or_path)
     if given.suffix in (".yml", ".yaml") or given.is_file():
         if not given.is_file():
             raise ConfigError(f"suite file not found: {given}")
         return given
-    dirs = search or [Path.cwd() / "configs" / "suites", CONFIG_ROOT / "suites"]
+    dirs = search or config_dirs("suites")
     for d in dirs:
         for ext in (".yml", ".yaml"):
             if (d / f"{name_or_path}{ext}").is_file():

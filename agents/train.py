@@ -28,7 +28,7 @@ import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.utils import set_random_seed
-from stable_baselines3.common.vec_env import VecEnv, VecMonitor
+from stable_baselines3.common.vec_env import VecEnv
 
 from agents.algorithms import ALGORITHMS, canonical_algo
 from agents.atomic import atomic_save_model, atomic_write_json, chmod_as_umask
@@ -131,6 +131,8 @@ def make_vec_env(
 
     check_env_id(env_id, trusted)
     wrapper = import_object(env_wrapper, trusted) if env_wrapper else None
+    if wrapper is gym.wrappers.FlattenObservation and env_id.startswith("memtape/"):
+        wrapper = None  # SB3 one-hot encodes MultiDiscrete observations in the policy: the same features, batched
     if wrapper is None and ALGORITHMS[canonical_algo(algo)].discrete_actions:
         wrapper = DiscreteActions
     if wrapper is not None or not env_id.startswith("memtape/"):
@@ -139,7 +141,7 @@ def make_vec_env(
         return sb3_make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs, wrapper_class=wrapper)
     from memtape_env.sb3 import MemTapeVecEnv
 
-    return VecMonitor(MemTapeVecEnv(env_id, num_envs=n_envs, seed=seed, **env_kwargs))
+    return MemTapeVecEnv(env_id, num_envs=n_envs, seed=seed, **env_kwargs)  # emits Monitor's info['episode']
 
 
 def check_env_kwargs(env_id: str, env_kwargs: dict[str, Any], where: str = "env_kwargs") -> None:
@@ -347,6 +349,7 @@ def train(
             wall = time.perf_counter() - start
             atomic_save_model(model, tmp / "model.zip")
             log.write_csv(tmp / "episodes.csv")
+            log.write_monitor_csv(tmp / "monitor.csv", spec.env_id)
             env.close()
     done = int(model.num_timesteps)
     return TrainResult(

@@ -11,7 +11,7 @@ from gymnasium import spaces
 from memtape_env.machine import build_machine
 from memtape_env.render import render_ansi, render_rgb
 from memtape_env.validation import check_actions
-from memtape_env.view import MachineView
+from memtape_env.view import MachineView, episode_success
 
 RENDER_MODES = ("ansi", "rgb_array")
 
@@ -39,7 +39,8 @@ class MemTapeEnv(MachineView, gym.Env[np.ndarray, np.ndarray]):
     ## Rewards
     +1 for a correct output symbol, -0.5 for a wrong one, -1 when the internal step limit runs out, 0 otherwise
     (the classic Gym scheme). After every output write `info["target_symbol"]` is the correct symbol for that
-    position, so that an agent may train its output content by backprop.
+    position, so that an agent may train its output content by backprop. At every episode end
+    `info["is_success"]` says whether the whole target was written without a wrong symbol (SB3's success rate).
 
     ## Episode End
     Terminates when the whole target is written or a wrong symbol is written; truncates when the internal step
@@ -83,7 +84,9 @@ class MemTapeEnv(MachineView, gym.Env[np.ndarray, np.ndarray]):
             raise RuntimeError("the episode has ended (terminated or truncated); call reset() before step()")
         a = check_actions(action, m.layout.action_nvec, m.layout.action_names, None)
         reward, terminated, truncated, target_symbol = m.step(a[None])
-        info = {"target_symbol": int(target_symbol[0])} if target_symbol[0] >= 0 else {}
+        info: dict[str, Any] = {"target_symbol": int(target_symbol[0])} if target_symbol[0] >= 0 else {}
+        if terminated[0] or truncated[0]:
+            info["is_success"] = bool(episode_success(reward, terminated)[0])
         return m.observe()[0], float(reward[0]), bool(terminated[0]), bool(truncated[0]), info
 
     def render(self):

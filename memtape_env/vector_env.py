@@ -1,8 +1,8 @@
 """`MemTapeVectorEnv`: a native Gymnasium `VectorEnv`, the batched `TapeMachine` seen as n environments.
 
 Step for step equal to a `SyncVectorEnv` of `MemTapeEnv`s seeded the same way (env i gets seed + i), in both
-autoreset modes, as long as the curriculum does not promote (the vector env's curriculum is shared by its batch,
-the sync envs each keep their own).
+autoreset modes, infos and `final_obs` included (same keys, types and values), as long as the curriculum does
+not promote (the vector env's curriculum is shared by its batch, the sync envs each keep their own).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from memtape_env.env import RENDER_MODES
 from memtape_env.machine import build_machine
 from memtape_env.render import render_ansi, render_rgb
 from memtape_env.validation import check_actions
-from memtape_env.view import MachineView
+from memtape_env.view import MachineView, episode_success
 
 
 class MemTapeVectorEnv(MachineView, VectorEnv):
@@ -98,20 +98,24 @@ class MemTapeVectorEnv(MachineView, VectorEnv):
                 reward, terminated, truncated, target = m.step(a)
             self._needs_reset = terminated | truncated
             obs = m.observe()
+            infos.update(_step_info(target, reward, terminated, self._needs_reset))
         else:
             reward, terminated, truncated, target = m.step(a)
             done = terminated | truncated
             if done.any():
                 # As SyncVectorEnv: a finished env's step info goes to final_info, its reset info to the top level.
-                final_obs = m.observe()
-                m.reset(np.flatnonzero(done))
-                infos["final_obs"] = np.array([final_obs[i] if d else None for i, d in enumerate(done)], dtype=object)
-                infos["_final_obs"] = done
-                infos["final_info"] = _target_info(np.where(done, target, -1))
+                last = m.observe()
+                idx = np.flatnonzero(done)
+                m.reset(idx)
+                final_obs = np.full(self.num_envs, None, dtype=object)  # 1-D even when every env is done
+                for i in idx.tolist():
+                    final_obs[i] = last[i]
+                infos["final_obs"], infos["_final_obs"] = final_obs, done
+                infos["final_info"] = _step_info(np.where(done, target, -1), reward, terminated, done)
                 infos["_final_info"] = done
                 target = np.where(done, -1, target)
             obs = m.observe()
-        infos.update(_target_info(target))
+            infos.update(_step_info(target, reward, terminated, np.zeros_like(done)))
         return obs, reward, terminated, truncated, infos
 
     def render(self):
@@ -121,7 +125,18 @@ class MemTapeVectorEnv(MachineView, VectorEnv):
         return tuple(fn(self.machine, i) for i in range(self.num_envs))
 
 
-def _target_info(target: np.ndarray) -> dict[str, np.ndarray]:
-    """The vector-info form of `target_symbol` (-1 = nothing written): values plus a `_target_symbol` mask."""
+def _step_info(
+    target: np.ndarray, reward: np.ndarray, terminated: np.ndarray, ended: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The vector-info form of the single env's step infos, as `VectorEnv._add_info` batches them: each key with
+    a `_key` mask, int64 / bool values and zeros where the mask is off. `target_symbol` where a symbol was written
+    (target >= 0), `is_success` where an episode `ended`."""
+    infos: dict[str, np.ndarray] = {}
     written = target >= 0
-    return {"target_symbol": target, "_target_symbol": written} if written.any() else {}
+    if written.any():
+        infos["target_symbol"] = np.where(written, target, 0).astype(np.int64)
+        infos["_target_symbol"] = written
+    if ended.any():
+        infos["is_success"] = episode_success(reward, terminated) & ended
+        infos["_is_success"] = ended.copy()
+    return infos

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from memtape_env.curriculum import Curriculum
 from memtape_env.machine import TapeMachine
 from memtape_env.tasks import Task
@@ -29,3 +31,10 @@ class MachineView:
     def curriculum(self) -> Curriculum:
         """The length curriculum (`memtape_env.curriculum.Curriculum`); `curriculum.state()` says where it is."""
         return self.machine.curriculum
+
+
+def episode_success(reward: np.ndarray, terminated: np.ndarray) -> np.ndarray:
+    """`info["is_success"]` of SB3 and rl_zoo3 for the episodes that just ended: terminated on a correct symbol,
+    that is the whole target written without a wrong symbol (a wrong one terminates with -0.5, the step limit
+    sets -1)."""
+    return terminated & (reward > 0)
