@@ -43,9 +43,9 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.utils import safe_mean
 from stable_baselines3.common.vec_env import VecMonitor
 
-from agents.cli import parse_assignments
-from agents.controller_setup import TAPE_CONTROLLERS, TAPE_FIXED_ACTIONS
-from agents.extractors import FlattenExtractor
+from agents.harness.cli import parse_assignments
+from agents.harness.controller_setup import TAPE_CONTROLLERS, TAPE_FIXED_ACTIONS
+from agents.policies.extractors import FlattenExtractor
 from agents.reinforce import Reinforce
 from memtape_env.sb3 import MemTapeVecEnv
 

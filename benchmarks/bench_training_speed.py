@@ -11,7 +11,7 @@ in the same run (machine load moves the rates, the ratios much less). Three tabl
   (`n_steps = max(8, 2048 // envs)`, RecurrentPPO's default 128 at 16 envs), 4 minibatches and SB3's 10 epochs,
   so that their updates do the same work per env step at every count.
 - `--controllers lstm,dnc,neural_gpu`: Reinforce with each controller (each with its defaults and the wiring of
-  `agents.controller_setup`) at `--n-envs`: microseconds per env step (collection and updates, the best of
+  `agents.harness.controller_setup`) at `--n-envs`: microseconds per env step (collection and updates, the best of
   `--rounds` interleaved rounds) and the ratio to the first controller.
 
     python benchmarks/bench_training_speed.py                      # ClassicReverse, 16 envs, 20k steps each
@@ -31,8 +31,8 @@ from sb3_contrib import RecurrentPPO
 from stable_baselines3 import PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 
-from agents.controller_setup import controller_setup
-from agents.extractors import FlattenExtractor
+from agents.harness.controller_setup import controller_setup
+from agents.policies.extractors import FlattenExtractor
 from agents.reinforce import Reinforce
 from memtape_env.sb3 import MemTapeVecEnv
 

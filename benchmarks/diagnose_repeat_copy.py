@@ -27,7 +27,7 @@ import torch
 from bench_learning import AGENTS, Overrides, curriculum_length, make_agent, solved_episode
 from stable_baselines3.common.base_class import BaseAlgorithm
 
-from agents.cli import parse_assignments
+from agents.harness.cli import parse_assignments
 from agents.reinforce import Reinforce
 from memtape_env.sb3 import MemTapeVecEnv
 

@@ -31,7 +31,7 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from torch import nn
 
-from agents.controller_setup import controller_setup
+from agents.harness.controller_setup import controller_setup
 from agents.policies import ControllerPolicy
 from agents.reinforce import EpisodeBatch, Reinforce, ReinforceConfig, reinforce_loss
 from agents.supervised import NeuralGPUModel, SupervisedConfig, Trainer, batch_loss

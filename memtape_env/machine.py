@@ -8,6 +8,8 @@ when the internal step limit runs out (truncates), 0 otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from memtape_env.curriculum import N_UNIFORM, Curriculum
@@ -42,9 +44,7 @@ class TapeMachine:
         self.max_episode_steps = max_episode_steps
         max_len = curriculum.max_length
         # Uniforms an input of each length draws: a stream's use depends on its own lengths only.
-        self.n_uniform = np.array(
-            [task.n_uniform(max(k, task.curriculum.min_length)) for k in range(max_len + 1)], dtype=np.int64
-        )
+        self.n_uniform = _per_length(task.n_uniform, np.maximum(np.arange(max_len + 1), task.curriculum.min_length))
         self._n_uniform_max = int(self.n_uniform.max())
         self.max_width = _width_bound(task, max_len)
         if memory_size is None:
@@ -302,6 +302,19 @@ class TapeMachine:
 
 _ALL = slice(None)
 _REWARDS = np.array([0.0, -0.5, 1.0])  # by step code: no write, wrong symbol, correct symbol
+
+
+def _per_length(fn: Callable[[int], int], lengths: np.ndarray) -> np.ndarray:
+    """`fn` at each length as an int64 array: one call on the whole array when `fn` is plain arithmetic (checked
+    against scalar calls at both ends), else a Python loop. A length of 10**7 then costs milliseconds, not seconds."""
+    try:
+        out = np.asarray(fn(lengths), dtype=np.int64)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        out = None
+    ends = np.r_[0 : min(len(lengths), 64), max(len(lengths) - 64, 0) : len(lengths)]
+    if out is None or out.shape != lengths.shape or any(int(out[i]) != fn(int(lengths[i])) for i in ends):
+        return np.array([fn(int(k)) for k in lengths], dtype=np.int64)
+    return out
 
 
 def _width_bound(task: Task, length: int) -> int:

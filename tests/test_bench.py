@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from agents.bench.runs import RESULT_FILE, expand, read_result
-from agents.bench.suite import run_suite
-from agents.configs import parse_suite
+from agents.harness.bench.runs import RESULT_FILE, expand, read_result
+from agents.harness.bench.suite import run_suite
+from agents.harness.configs import parse_suite
 
 TINY_PPO = {"n_envs": 2, "n_steps": 32, "batch_size": 32, "n_epochs": 1}
 TINY_REINFORCE = {"n_envs": 2, "batch_episodes": 2, "policy_kwargs": {"controller_kwargs": {"hidden_size": 8}}}
@@ -109,7 +109,7 @@ def test_killed_bench_resumes_without_losing_or_repeating_runs(tmp_path: Path) -
     data["algorithms"] = data["algorithms"][:1]
     suite_file.write_text(yaml.safe_dump(data))
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "agents.cli", "bench", str(suite_file), "--out", str(out), "--workers", "1"]
+    cmd = [sys.executable, "-m", "agents.harness.cli", "bench", str(suite_file), "--out", str(out), "--workers", "1"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([*cmd, "--no-progress"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300

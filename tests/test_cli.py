@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.cli import main, parse_assignments
+from agents.harness.cli import main, parse_assignments
 
 
 @pytest.fixture(scope="module")

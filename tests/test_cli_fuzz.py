@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agents.cli import main
+from agents.harness.cli import main
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 COPY = "memtape/ClassicCopy-v0"
@@ -64,7 +64,7 @@ def assignments(keys: st.SearchStrategy[str]) -> st.SearchStrategy[list[str]]:
 
 def fake_train(spec: Any, out: Any, extra_callbacks: Any = None, force: bool = False) -> Any:
     """What `train` checks before it learns, then an empty result."""
-    from agents.train import TrainResult, check_env_id, check_output_dir, check_run, check_spec
+    from agents.harness.train import TrainResult, check_env_id, check_output_dir, check_run, check_spec
 
     check_spec(spec)
     check_env_id(spec.env_id, spec.trust_imports)
@@ -129,7 +129,10 @@ def tmp_dirs(tmp_path: Path) -> Path:
 @given(data=st.data())
 def test_train_arguments(data: st.DataObject, tmp_dirs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = data.draw(train_argv(tmp_dirs))
-    with mock.patch("agents.train.train", fake_train), mock.patch("agents.cli._evaluate_and_print", return_value=0):
+    with (
+        mock.patch("agents.harness.train.train", fake_train),
+        mock.patch("agents.harness.cli._evaluate_and_print", return_value=0),
+    ):
         code, err = run_cli(argv, capsys)
     check_outcome("train", code, err)
 

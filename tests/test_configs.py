@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.algorithms import ALGORITHMS, canonical_algo
-from agents.configs import CONFIG_ROOT, ConfigError, load_hyperparams, load_suite, parse_suite, validate_kwargs
+from agents.harness.configs import CONFIG_ROOT, ConfigError, load_hyperparams, load_suite, parse_suite, validate_kwargs
+from agents.harness.registry import ALGORITHMS, canonical_algo
 
 SUITES = sorted(p.stem for p in (CONFIG_ROOT / "suites").glob("*.yml"))
 

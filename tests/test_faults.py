@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agents.cli import main
+from agents.harness.cli import main
 from tests.conftest import ALL_IDS
 
 COPY = "memtape/ClassicCopy-v0"
@@ -91,7 +91,7 @@ def test_crafted_model_zip_runs_nothing(ppo_run: Path, tmp_path: Path, capsys: p
     capsys.readouterr()
 
     # The opt-in pickle loader does run it: proof that the file is hostile and the flag means what it says.
-    from agents.train import load_run
+    from agents.harness.train import load_run
 
     with pytest.raises(Exception):  # noqa: B017 - SB3 fails on the junk objects after unpickling them
         load_run(run, trust_pickle=True)
@@ -109,7 +109,7 @@ def test_model_from_another_env_is_detected(ppo_run: Path, tmp_path: Path, capsy
 
 
 def test_trusted_pickle_load_still_works(ppo_run: Path) -> None:
-    from agents.train import load_run
+    from agents.harness.train import load_run
 
     model, spec = load_run(ppo_run, trust_pickle=True)
     safe, _ = load_run(ppo_run)
@@ -153,7 +153,7 @@ def test_train_refuses_to_overwrite_a_finished_run(ppo_run: Path, tmp_path: Path
 def test_failed_forced_train_leaves_the_old_run(
     ppo_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    import agents.train
+    import agents.harness.train
 
     run = copy_run(ppo_run, tmp_path / "run")
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
@@ -161,7 +161,7 @@ def test_failed_forced_train_leaves_the_old_run(
     def broken(*args, **kwargs):
         raise ValueError("model construction failed")
 
-    monkeypatch.setattr(agents.train, "build_model", broken)
+    monkeypatch.setattr(agents.harness.train, "build_model", broken)
     assert main([*train_argv(run, "--force"), "--seed", "3"]) == 2
     assert "model construction failed" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
@@ -176,7 +176,7 @@ def test_forced_train_replaces_the_run(ppo_run: Path, tmp_path: Path) -> None:
 
 
 def test_output_files_follow_the_umask(tmp_path: Path) -> None:
-    from agents.atomic import atomic_write_json
+    from agents.harness.atomic import atomic_write_json
 
     old = os.umask(0o022)
     try:
@@ -290,12 +290,12 @@ def test_out_on_a_file_fails_cleanly(tmp_path: Path, capsys) -> None:
 
 
 def test_eval_fails_when_every_length_fails(ppo_run: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    import agents.evaluate
+    import agents.harness.evaluate
 
     def failing(*args, **kwargs):
         raise ValueError("too wide")
 
-    monkeypatch.setattr(agents.evaluate, "evaluate_length", failing)
+    monkeypatch.setattr(agents.harness.evaluate, "evaluate_length", failing)
     assert main(["eval", str(ppo_run), "--lengths", "2", "3"]) == 1
     assert "every length failed" in capsys.readouterr().err
 
@@ -308,7 +308,7 @@ def test_width_bound_comes_from_the_task_definition(task_id: str) -> None:
     """The bound is exact where sampled inputs reach it, and costs nothing at a billion symbols."""
     import numpy as np
 
-    from agents.controller_setup import task_name
+    from agents.harness.controller_setup import task_name
     from memtape_env.machine import _width_bound
     from memtape_env.tasks import get_task
 

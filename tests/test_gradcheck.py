@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from agents import gradcheck
-from agents.reinforce import ReinforceConfig
+from agents.reinforce import ReinforceConfig, gradcheck
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agents.bench.runs import RESULT_FILE
-from agents.bench.suite import run_suite
-from agents.configs import parse_suite
+from agents.harness.bench.runs import RESULT_FILE
+from agents.harness.bench.suite import run_suite
+from agents.harness.configs import parse_suite
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -72,7 +72,7 @@ def wait_for(condition, proc: subprocess.Popen, timeout: float = 120.0) -> None:
 
 def test_ctrl_c_during_train_saves_the_run(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "agents.cli", "train", "--algo", "ppo", "--env", "memtape/ClassicCopy-v0"]
+    cmd = [sys.executable, "-m", "agents.harness.cli", "train", "--algo", "ppo", "--env", "memtape/ClassicCopy-v0"]
     cmd += ["--timesteps", "100000000", "--checkpoint-freq", "100000000", "--out", str(out), "--no-progress"]
     cmd += ["-params", *(f"{k}={v}" for k, v in TINY_PPO.items())]
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -86,7 +86,7 @@ def test_ctrl_c_during_train_saves_the_run(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
     assert "stopped_by: interrupted" in output
 
-    from agents.train import load_run
+    from agents.harness.train import load_run
 
     model, spec = load_run(out)
     assert spec.env_id == "memtape/ClassicCopy-v0" and model.num_timesteps > 0
@@ -95,7 +95,7 @@ def test_ctrl_c_during_train_saves_the_run(tmp_path: Path) -> None:
 def test_sigterm_during_train_saves_the_run(tmp_path: Path) -> None:
     from stable_baselines3.common.callbacks import BaseCallback
 
-    from agents.train import TrainSpec, load_run, train
+    from agents.harness.train import TrainSpec, load_run, train
 
     class SendSigterm(BaseCallback):
         def _on_step(self) -> bool:
@@ -126,7 +126,7 @@ def start_bench(tmp_path: Path, data: dict) -> tuple[subprocess.Popen, Path]:
     suite_file = tmp_path / "tiny.yml"
     suite_file.write_text(yaml.safe_dump(data))
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "agents.cli", "bench", str(suite_file), "--out", str(out), "--workers", "2"]
+    cmd = [sys.executable, "-m", "agents.harness.cli", "bench", str(suite_file), "--out", str(out), "--workers", "2"]
     proc = subprocess.Popen(
         [*cmd, "--no-progress"], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from stable_baselines3.common.results_plotter import load_results, ts2xy
 
-from agents.train import TrainSpec, train
+from agents.harness.train import TrainSpec, train
 
 
 def test_monitor_csv_matches_episodes_csv(tmp_path: Path, one_thread) -> None:

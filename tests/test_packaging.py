@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import agents.configs as configs
-from agents.cli import CONTROLLER_NAMES, main
+import agents.harness.configs as configs
+from agents.harness.cli import CONTROLLER_NAMES, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +59,7 @@ def test_controller_names_match_the_registry() -> None:
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], ["list"], ["train", "--help"]])
 def test_help_version_list_import_neither_torch_nor_sb3(argv: list[str]) -> None:
     code = (
-        "import sys\nfrom agents.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "import sys\nfrom agents.harness.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in ('torch', 'stable_baselines3', 'sb3_contrib') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
@@ -93,6 +93,6 @@ def test_wheel_ships_the_configs(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {f"memtape_configs/{p.relative_to(ROOT / 'configs')}" for p in (ROOT / "configs").glob("*/*.yml")}
     assert shipped and shipped <= names
-    assert "agents/cli.py" in names and "memtape_env/sb3.py" in names
+    assert "agents/harness/cli.py" in names and "memtape_env/sb3.py" in names
     sources = {str(p.relative_to(ROOT)) for top in ("agents", "memtape_env") for p in (ROOT / top).rglob("*.py")}
     assert sources <= names

@@ -7,9 +7,9 @@ import json
 import pytest
 import yaml
 
-from agents.cli import main
-from agents.configs import deep_merge, hyperparams_file, resolved_entry
-from agents.train import TrainSpec, check_run
+from agents.harness.cli import main
+from agents.harness.configs import deep_merge, hyperparams_file, resolved_entry
+from agents.harness.train import TrainSpec, check_run
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -71,7 +71,7 @@ def test_deep_merge_replaces_non_mappings() -> None:
 
 
 def test_a_non_mapping_policy_kwargs_override_is_named() -> None:
-    from agents.configs import ConfigError
+    from agents.harness.configs import ConfigError
 
     with pytest.raises(ConfigError, match="policy_kwargs"):
         resolved_entry("reinforce", "memtape/Copy-v0", {"policy_kwargs": "big"})

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.bench.runs import RESULT_FILE
-from agents.bench.suite import run_suite
-from agents.configs import parse_suite
+from agents.harness.bench.runs import RESULT_FILE
+from agents.harness.bench.suite import run_suite
+from agents.harness.configs import parse_suite
 
 ray = pytest.importorskip("ray")
 

@@ -2,8 +2,8 @@
 
 SB3 sizes RecurrentPPO's LSTM from a MultiDiscrete space with a numpy integer, which torch rejects (see
 docs/benchmarks.md); `gymnasium.wrappers.FlattenObservation` (the rl_zoo3 config's `env_wrapper`) turns the
-observation into a one-hot Box of the same features, and `agents.extractors.FlattenExtractor` does it inside the
-policy on the batched `MemTapeVecEnv`.
+observation into a one-hot Box of the same features, and `agents.policies.extractors.FlattenExtractor` does it
+inside the policy on the batched `MemTapeVecEnv`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.preprocessing import preprocess_obs
 
-from agents.configs import hyperparams_file
-from agents.extractors import FlattenExtractor
+from agents.harness.configs import hyperparams_file
+from agents.policies.extractors import FlattenExtractor
 from memtape_env.sb3 import MemTapeVecEnv
 from tests.conftest import ALL_IDS
 

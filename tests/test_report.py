@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agents.bench.report import aggregate, markdown, summarise
-from agents.configs import parse_suite
+from agents.harness.bench.report import aggregate, markdown, summarise
+from agents.harness.configs import parse_suite
 
 SUITE = parse_suite(
     {

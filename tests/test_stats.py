@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.bench.stats import Interval, aggregate_iqm, fraction_interval, iqm, iqm_interval
+from agents.harness.bench.stats import Interval, aggregate_iqm, fraction_interval, iqm, iqm_interval
 
 
 def test_iqm_is_the_mean_of_the_middle_half() -> None:

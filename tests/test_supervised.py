@@ -210,7 +210,7 @@ def test_cli_bad_values_exit_2_naming_them(args, named, capsys):
 
 
 def test_memtape_supervised_subcommand_runs_the_trainer(tmp_path, capsys):
-    from agents.cli import main as memtape
+    from agents.harness.cli import main as memtape
 
     args = ["supervised", "--task", "BinaryAddition", "--steps", "2", "--batch-size", "2", "--eval-every", "1",
             "--eval-samples", "2", "--controller-kwargs", '{"channels": 4, "height": 2, "layers": 1}',

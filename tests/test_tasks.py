@@ -177,3 +177,22 @@ def test_scripted_classic_reversed_addition(rows_name, length):
         assert total < target_len  # -1 replaces the last reward, even when that step completed the target
     else:
         assert terminated and total == target_len
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_uniforms_per_length_vectorised_equal_scalar_calls(name: str) -> None:
+    from memtape_env.machine import _per_length
+
+    task = TASKS[name]
+    lengths = np.maximum(np.arange(300), task.curriculum.min_length)
+    expected = [task.n_uniform(int(k)) for k in lengths]
+    assert _per_length(task.n_uniform, lengths).tolist() == expected
+
+
+def test_uniforms_per_length_falls_back_to_a_loop_for_branching_functions() -> None:
+    from memtape_env.machine import _per_length
+
+    def branching(k: int) -> int:
+        return k if k < 10 else 2 * k
+
+    assert _per_length(branching, np.arange(20)).tolist() == [branching(k) for k in range(20)]

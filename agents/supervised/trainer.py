@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.atomic import atomic_write
+from agents.harness.atomic import atomic_write
 from agents.supervised.config import SupervisedConfig
 from agents.supervised.models import SupervisedModel, supervised_model
 from memtape_env.tasks import get_task

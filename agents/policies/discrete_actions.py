@@ -1,7 +1,7 @@
 """Flatten a MultiDiscrete action space into one Discrete space, for algorithms that need it (SB3 DQN).
 
 Action index i maps to the MultiDiscrete action `numpy.unravel_index(i, nvec)` (C order, so the last component
-varies fastest). Use it as rl_zoo3's `env_wrapper: agents.discrete_actions.DiscreteActions`.
+varies fastest). Use it as rl_zoo3's `env_wrapper: agents.policies.discrete_actions.DiscreteActions`.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ from typing import Any
 
 import yaml
 
-from agents.algorithms import ALGORITHMS, ALIASES, canonical_algo
-from agents.configs import ConfigError
+from agents.harness.configs import ConfigError
+from agents.harness.registry import ALGORITHMS, ALIASES, canonical_algo
 
 USER_ERRORS = (ConfigError, ValueError, OSError, ImportError)
 
@@ -144,9 +144,9 @@ def _default_run_dir(algo: str, env_id: str, seed: int, controller: str | None) 
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train one model, save it with its TensorBoard log, then optionally evaluate lengths."""
-    from agents.configs import with_controller
-    from agents.controller_setup import longest_input
-    from agents.train import TrainSpec, train
+    from agents.harness.configs import with_controller
+    from agents.harness.controller_setup import longest_input
+    from agents.harness.train import TrainSpec, train
 
     algo = canonical_algo(args.algo)
     hyperparams = parse_assignments(args.hyperparams, "--hyperparams")
@@ -193,7 +193,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _check_env_id(env_id: str) -> None:
-    from agents.configs import known_env_ids
+    from agents.harness.configs import known_env_ids
 
     ids = known_env_ids()
     if env_id not in ids:
@@ -203,7 +203,7 @@ def _check_env_id(env_id: str) -> None:
 
 def _default_lengths(env_id: str, env_kwargs: dict[str, Any]) -> list[int]:
     """1x, 2x, 10x and 100x the longest training length."""
-    from agents.controller_setup import task_name
+    from agents.harness.controller_setup import task_name
     from memtape_env.tasks import get_task
 
     base = env_kwargs.get("max_length") or get_task(task_name(env_id)).curriculum.max_length
@@ -219,8 +219,8 @@ def _evaluate_and_print(
     trust_pickle: bool = False,
     trust_imports: bool = False,
 ) -> int:
-    from agents.evaluate import evaluate_length
-    from agents.train import load_run
+    from agents.harness.evaluate import evaluate_length
+    from agents.harness.train import load_run
 
     model, spec = load_run(run_dir, device="cpu", trust_pickle=trust_pickle, trust_imports=trust_imports)
     lengths = sorted(lengths or _default_lengths(spec.env_id, spec.env_kwargs))
@@ -247,7 +247,7 @@ def _evaluate_and_print(
     solved = [r["length"] for r in rows if r.get("success_rate") == 1.0]
     print(f"longest length solved with zero errors: {max(solved) if solved else 'none'}")
     if json_path:
-        from agents.atomic import atomic_write_json
+        from agents.harness.atomic import atomic_write_json
 
         atomic_write_json(json_path, rows)
     if rows and all("error" in r for r in rows):
@@ -269,11 +269,11 @@ def cmd_play(args: argparse.Namespace) -> int:
     import numpy as np
 
     import memtape_env  # noqa: F401
-    from agents.scripted import SCRIPTED
+    from agents.harness.scripted import SCRIPTED
 
     model, algo, env_kwargs = None, None, parse_assignments(args.env_kwargs, "--env-kwargs")
     if args.run:
-        from agents.train import load_run
+        from agents.harness.train import load_run
 
         model, spec = load_run(args.run, device="cpu", trust_pickle=args.trust_pickle, trust_imports=args.trust_imports)
         env_id, algo, env_kwargs = spec.env_id, spec.algo, {**spec.env_kwargs, **env_kwargs}
@@ -287,13 +287,13 @@ def cmd_play(args: argparse.Namespace) -> int:
     if args.length is not None:
         env_kwargs = {k: v for k, v in env_kwargs.items() if k not in ("curriculum", "length", "max_length")}
         env_kwargs.update(curriculum="none", length=args.length)
-    from agents.train import check_env_kwargs
+    from agents.harness.train import check_env_kwargs
 
     check_env_kwargs(env_id, env_kwargs, "--env-kwargs")
     render_mode = "rgb_array" if args.video else "ansi"
     env = gym.make(env_id, render_mode=render_mode, **env_kwargs)
     if algo is not None and ALGORITHMS[algo].discrete_actions:
-        from agents.discrete_actions import DiscreteActions
+        from agents.policies.discrete_actions import DiscreteActions
 
         env = DiscreteActions(env)
     if args.video:
@@ -334,13 +334,13 @@ def _show(env: Any, args: argparse.Namespace) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run (or resume) a suite and print its report."""
-    from agents.bench.suite import run_suite
-    from agents.configs import load_suite
+    from agents.harness.bench.suite import run_suite
+    from agents.harness.configs import load_suite
 
     suite, path = load_suite(args.suite)
     print(f"suite {suite.name} ({path}): {suite.description.strip()}")
     if args.check:
-        from agents.bench.runs import expand
+        from agents.harness.bench.runs import expand
 
         runs = expand(suite, trust_imports=args.trust_imports)
         check_suite_runs(runs)
@@ -371,7 +371,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def check_suite_runs(runs: list[Any]) -> None:
     """Build each (algorithm, task) cell's env and model once, so what would fail at run time fails now."""
-    from agents.train import TrainSpec, check_run
+    from agents.harness.train import TrainSpec, check_run
 
     seen: set[tuple[str, str]] = set()
     for run in runs:
@@ -387,7 +387,7 @@ def check_suite_runs(runs: list[Any]) -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     """Print env ids, algorithms, controllers and suites."""
     import memtape_env
-    from agents.configs import config_dirs
+    from agents.harness.configs import config_dirs
 
     print("envs:", " ".join(memtape_env.registered_ids()))
     print("algorithms:", " ".join(ALGORITHMS), f"(aliases: {', '.join(f'{k}={v}' for k, v in ALIASES.items())})")
@@ -410,7 +410,7 @@ def _add_trust_flags(p: argparse.ArgumentParser) -> None:
 def cmd_config_path(args: argparse.Namespace) -> int:
     """Print the hyperparameter file `memtape train --algo ALGO` reads (./configs first, else the packaged one),
     e.g. for `python -m rl_zoo3.train --conf-file "$(memtape config-path ppo_lstm)"`."""
-    from agents.configs import hyperparams_file
+    from agents.harness.configs import hyperparams_file
 
     path = hyperparams_file(args.algo)
     if not path.is_file():

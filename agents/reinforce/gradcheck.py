@@ -12,8 +12,8 @@ input_move {left, stay, right} x output_write {no, yes} x output_symbol {0, 1, 2
 symbol earns +1, a wrong one -0.5 (no termination). The head position is reported both as `input_head` and as
 `memory_head`, so the RL-NTM tape controllers can be checked on it too.
 
-    python -m agents.gradcheck                       # every controller; exit status 1 on failure
-    python -m agents.gradcheck --bug past-returns    # a deliberate bug in the loss: the check must fail
+    python -m agents.reinforce.gradcheck                       # every controller; exit status 1 on failure
+    python -m agents.reinforce.gradcheck --bug past-returns    # a deliberate bug in the loss: the check must fail
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-from agents.algorithms import ALGORITHMS, canonical_algo
+from agents.harness.registry import ALGORITHMS, canonical_algo
 
 
 def packaged_config_root() -> Path:
@@ -280,7 +280,7 @@ def resolved_entry(
 
     For Reinforce the entry is a whole agent preset: when `overrides` ask for another controller than the env's
     entry names, the `default` entry is used instead (the preset's controller kwargs belong to its controller),
-    and the wiring the controller needs from the env and the policy (`agents.controller_setup`, sized for inputs
+    and the wiring the controller needs from the env and the policy (`agents.harness.controller_setup`, sized for inputs
     up to `max_length`) goes under the entry's own values.
     """
     algo = canonical_algo(algo)
@@ -302,7 +302,7 @@ def resolved_entry(
             raise ConfigError(f"{path} [{env_id}]: key {key!r} must be a mapping, got {value!r}")
     merged = deep_merge(entry, dict(overrides or {}))
     if algo == "reinforce":
-        from agents.controller_setup import wire_entry
+        from agents.harness.controller_setup import wire_entry
 
         try:
             merged = wire_entry(merged, env_id, max_length)

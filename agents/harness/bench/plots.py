@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from agents.bench.report import generalisation
-from agents.configs import Suite
+from agents.harness.bench.report import generalisation
+from agents.harness.configs import Suite
 
 
 def _pyplot() -> Any:
@@ -68,7 +68,7 @@ def learning_curves(
     """Plot rolling return (or the curriculum level, y="curriculum") vs env steps (or training seconds,
     x="time_s") for every (task, algorithm): mean over seeds with a min-max band, the seed count in the legend; a
     seed that stopped earlier than the others holds its last value."""
-    from agents.bench.runs import expand
+    from agents.harness.bench.runs import expand
 
     fig, axes = _grid(len(suite.tasks))
     runs = expand(suite)
@@ -127,7 +127,7 @@ def _legend(ax: Any) -> None:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    from agents.atomic import atomic_write
+    from agents.harness.atomic import atomic_write
 
     fig.tight_layout()
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))

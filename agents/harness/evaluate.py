@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 
-from agents.algorithms import canonical_algo
+from agents.harness.registry import canonical_algo
 
 
 @dataclass
@@ -64,7 +64,7 @@ def evaluate_length(
     max_steps_factor: int = 20,
 ) -> LengthResult:
     """Play `episodes` episodes at `length` and score them."""
-    from agents.train import check_spaces, make_vec_env
+    from agents.harness.train import check_spaces, make_vec_env
 
     limit = max_steps_factor * int(length) + 100  # a guard: the env truncates on its own
     env = make_vec_env(canonical_algo(algo), env_id, episodes, seed, eval_env_kwargs(env_kwargs, length, limit))

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.bench.local import run_local
-from agents.bench.plots import write_plots
-from agents.bench.report import markdown, write_reports
-from agents.bench.runs import RESULT_FILE, Run, expand, read_result
-from agents.configs import Suite
+from agents.harness.bench.local import run_local
+from agents.harness.bench.plots import write_plots
+from agents.harness.bench.report import markdown, write_reports
+from agents.harness.bench.runs import RESULT_FILE, Run, expand, read_result
+from agents.harness.configs import Suite
 
 BENCH_MARKER = ".memtape-bench"  # marks a folder as a bench's output, which --fresh may delete
 
@@ -71,7 +71,7 @@ def run_suite(
         if backend == "local":
             run_local(todo, root, workers, on_done)
         else:
-            from agents.bench.ray_runner import run_ray
+            from agents.harness.bench.ray_runner import run_ray
 
             run_ray(todo, root, address=ray_address, num_cpus=ray_num_cpus, on_done=on_done)
     except KeyboardInterrupt:

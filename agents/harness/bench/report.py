@@ -1,11 +1,12 @@
 """Suite reports: per-run rows, per-(task, algorithm) aggregates over seeds with intervals, as Markdown and CSV.
 
-A cell is a distribution over seeds, so every aggregate carries a 95% bootstrap interval (`agents.bench.stats`):
-the fraction of seeds solved (the curriculum reached its top and the policy then succeeds there, see
-`agents.evaluate.is_solved`), env steps to reach the top (interquartile mean over the seeds that reached it), the
-success rate at the top length, the highest curriculum level, wall time per env step, and how many runs hit the
-wall-time cap. A second table gives the success rate at each evaluation length, averaged over seeds, and a third
-aggregates each algorithm across tasks (fraction solved and IQM of the success at the top, stratified bootstrap).
+A cell is a distribution over seeds, so every aggregate carries a 95% bootstrap interval
+(`agents.harness.bench.stats`): the fraction of seeds solved (the curriculum reached its top and the policy then
+succeeds there, see `agents.harness.evaluate.is_solved`), env steps to reach the top (interquartile mean over the
+seeds that reached it), the success rate at the top length, the highest curriculum level, wall time per env step,
+and how many runs hit the wall-time cap. A second table gives the success rate at each evaluation length, averaged
+over seeds, and a third aggregates each algorithm across tasks (fraction solved and IQM of the success at the top,
+stratified bootstrap).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.atomic import atomic_write_text
-from agents.bench.stats import Interval, aggregate_iqm, fraction_interval, iqm_interval, stratified_bootstrap
-from agents.configs import Suite
+from agents.harness.atomic import atomic_write_text
+from agents.harness.bench.stats import Interval, aggregate_iqm, fraction_interval, iqm_interval, stratified_bootstrap
+from agents.harness.configs import Suite
 
 SUMMARY_FIELDS = (
     "task",

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.atomic import atomic_write_json
-from agents.configs import Suite, with_controller
-from agents.controller_setup import longest_input
+from agents.harness.atomic import atomic_write_json
+from agents.harness.configs import Suite, with_controller
+from agents.harness.controller_setup import longest_input
 
 RESULT_FILE = "result.json"
 
@@ -48,7 +48,7 @@ class Run:
 
 
 def expand(suite: Suite, trust_imports: bool = False) -> list[Run]:
-    """The suite's grid in a fixed order: task, then algorithm, then seed (`trust_imports`: see agents.train)."""
+    """The suite's grid in a fixed order: task, then algorithm, then seed (`trust_imports`: see harness.train)."""
     runs = []
     for task in suite.tasks:
         for algo in suite.algorithms:
@@ -105,13 +105,13 @@ def read_result(root: str | Path, run: Run) -> dict[str, Any] | None:
 def execute(run: Run, root: str | Path) -> dict[str, Any]:
     """Train and evaluate `run` in a clean `root/<run.dirname>` and write its result.json (atomically).
 
-    `solved` is the benchmark's success test (`agents.evaluate.is_solved`): the curriculum reached its top level
+    `solved` is the benchmark's success test (`agents.harness.evaluate.is_solved`): the curriculum reached its top level
     and the trained policy then succeeds there. A run that raises still gets a result (status "error", with the
     traceback) so the report can show it; a resumed bench retries it. A run stopped by SIGINT/SIGTERM gets status
     "interrupted" and no result file, so a resumed bench runs it again.
     """
-    from agents.evaluate import evaluate_length, evaluate_lengths, is_solved, longest_solved
-    from agents.train import TrainSpec, load_run, train
+    from agents.harness.evaluate import evaluate_length, evaluate_lengths, is_solved, longest_solved
+    from agents.harness.train import TrainSpec, load_run, train
 
     out = Path(root) / run.dirname
     result: dict[str, Any] = {

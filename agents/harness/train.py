@@ -30,11 +30,11 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv
 
-from agents.algorithms import ALGORITHMS, canonical_algo
-from agents.atomic import atomic_save_model, atomic_write_json, chmod_as_umask
-from agents.callbacks import AtomicCheckpoint, EpisodeLog, ProgressBar, StopOnSignal
-from agents.configs import ConfigError, Hyperparams, load_hyperparams, resolved_entry, split_entry
-from agents.discrete_actions import DiscreteActions
+from agents.harness.atomic import atomic_save_model, atomic_write_json, chmod_as_umask
+from agents.harness.callbacks import AtomicCheckpoint, EpisodeLog, ProgressBar, StopOnSignal
+from agents.harness.configs import ConfigError, Hyperparams, load_hyperparams, resolved_entry, split_entry
+from agents.harness.registry import ALGORITHMS, canonical_algo
+from agents.policies.discrete_actions import DiscreteActions
 
 
 @dataclass
@@ -221,7 +221,7 @@ def build_model(
     for_loading: bool = False,
 ) -> BaseAlgorithm:
     """Instantiate the algorithm with validated hyperparameters (`for_loading`: no replay buffer worth a name)."""
-    from agents.configs import constructor_hints
+    from agents.harness.configs import constructor_hints
 
     info = ALGORITHMS[hp.algo]
     cls = info.load()
@@ -237,8 +237,8 @@ def build_model(
         kwargs.setdefault("device", device)
     if for_loading and "buffer_size" in params:
         kwargs["buffer_size"] = 1
-    if hp.algo == "ppo_lstm":  # see agents.extractors: RecurrentPPO cannot size its LSTM otherwise
-        from agents.extractors import FlattenExtractor
+    if hp.algo == "ppo_lstm":  # see agents.policies.extractors: RecurrentPPO cannot size its LSTM otherwise
+        from agents.policies.extractors import FlattenExtractor
 
         kwargs["policy_kwargs"] = {"features_extractor_class": FlattenExtractor, **(kwargs.get("policy_kwargs") or {})}
     try:

@@ -82,7 +82,7 @@ def wire_entry(entry: dict[str, Any], env_id: str, max_length: int | None = None
     The controller is `policy_kwargs.controller_class` (default "lstm"); `max_length` sizes it (see
     `controller_setup`).
     """
-    from agents.configs import deep_merge
+    from agents.harness.configs import deep_merge
 
     policy_kwargs = entry.get("policy_kwargs") or {}
     controller = policy_kwargs.get("controller_class", "lstm")

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from agents.bench.local import OnDone
-from agents.bench.runs import RESULT_FILE, Run, execute_in_worker, read_result
+from agents.harness.bench.local import OnDone
+from agents.harness.bench.runs import RESULT_FILE, Run, execute_in_worker, read_result
 
 
 def _trial(config: dict[str, Any], runs: list[Run], root: str) -> None:

@@ -24,7 +24,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from agents.bench.runs import RESULT_FILE, Run, execute_in_worker, failed_result, write_result
+from agents.harness.bench.runs import RESULT_FILE, Run, execute_in_worker, failed_result, write_result
 
 OnDone = Callable[[Run, dict[str, Any]], None]
 INTERRUPTED_EXIT = 130  # a worker stopped by SIGINT/SIGTERM before its run finished

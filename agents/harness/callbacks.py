@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
-from agents.atomic import atomic_save_model, atomic_write_text
+from agents.harness.atomic import atomic_save_model, atomic_write_text
 
 EPISODE_FIELDS = ("step", "time_s", "return", "length", "curriculum")
 
@@ -124,7 +124,6 @@ class EpisodeLog(BaseCallback):
         for step, t, ret, length, level in self.rows:
             writer.writerow((step, f"{t:.3f}", f"{ret:.6g}", length, "" if level is None else f"{level:g}"))
         atomic_write_text(path, buf.getvalue())
-
 
     def write_monitor_csv(self, path: str | Path, env_id: str) -> None:
         """All episodes in SB3's Monitor format (a JSON header line, then `r,l,t`: return, length, seconds since
