@@ -112,23 +112,6 @@ def evaluate_length(
     )
 
 
-def evaluate_lengths(
-    model: BaseAlgorithm,
-    algo: str,
-    env_id: str,
-    env_kwargs: dict[str, Any],
-    lengths: list[int],
-    episodes: int,
-    seed: int = 0,
-    max_steps_factor: int = 20,
-) -> list[LengthResult]:
-    """`evaluate_length` at each length, in increasing order."""
-    return [
-        evaluate_length(model, algo, env_id, env_kwargs, n, episodes, seed + i, max_steps_factor)
-        for i, n in enumerate(sorted(lengths))
-    ]
-
-
 def longest_solved(results: list[LengthResult]) -> int | None:
     """The longest evaluated length with zero errors in every episode (None if none)."""
     solved = [r.length for r in results if r.success_rate == 1.0]

@@ -110,7 +110,7 @@ def execute(run: Run, root: str | Path) -> dict[str, Any]:
     traceback) so the report can show it; a resumed bench retries it. A run stopped by SIGINT/SIGTERM gets status
     "interrupted" and no result file, so a resumed bench runs it again.
     """
-    from agents.harness.evaluate import evaluate_length, evaluate_lengths, is_solved, longest_solved
+    from agents.harness.evaluate import LengthResult, evaluate_length, is_solved, longest_solved
     from agents.harness.train import TrainSpec, load_run, train
 
     out = Path(root) / run.dirname
@@ -128,30 +128,18 @@ def execute(run: Run, root: str | Path) -> dict[str, Any]:
             return result
         result["train"] = asdict(trained)
         model, spec = load_run(out, device="cpu", trust_imports=bool(run.train.get("trust_imports")))
+
+        def play(length: int, seed: int) -> LengthResult:
+            return evaluate_length(
+                model, spec.algo, run.task_id, spec.env_kwargs, length, run.eval_episodes, seed, run.max_steps_factor
+            )
+
         at_top = None
         if trained.top_step is not None and trained.top_length is not None:
-            at_top = evaluate_length(
-                model,
-                spec.algo,
-                run.task_id,
-                spec.env_kwargs,
-                int(trained.top_length),
-                run.eval_episodes,
-                seed=20_000 + run.seed,
-                max_steps_factor=run.max_steps_factor,
-            )
+            at_top = play(int(trained.top_length), seed=20_000 + run.seed)
         result["top_eval"] = None if at_top is None else asdict(at_top)
         result["solved"] = is_solved(trained.top_step, at_top)
-        evals = evaluate_lengths(
-            model,
-            spec.algo,
-            run.task_id,
-            spec.env_kwargs,
-            list(run.eval_lengths),
-            run.eval_episodes,
-            seed=10_000 + run.seed,
-            max_steps_factor=run.max_steps_factor,
-        )
+        evals = [play(n, seed=10_000 + run.seed + i) for i, n in enumerate(sorted(run.eval_lengths))]
         result["eval"] = [asdict(e) for e in evals]
         result["longest_solved"] = longest_solved(evals)
         result["status"] = "ok"
