@@ -31,7 +31,7 @@ def packaged_config_root() -> Path:
         root = None
     if root is not None and Path(str(root)).is_dir():
         return Path(str(root))
-    return Path(__file__).resolve().parent.parent / "configs"
+    return Path(__file__).resolve().parents[2] / "configs"  # agents/harness/configs.py -> the checkout
 
 
 CONFIG_ROOT = packaged_config_root()
