@@ -97,7 +97,7 @@ def check_bench_out(path: Path) -> None:
 
 
 # The names of agents.controllers.CONTROLLERS, spelled out so that `--help` and `list` need not import torch
-# (tests/test_packaging.py checks that the two agree).
+# (tests/agents/test_packaging.py checks that the two agree).
 CONTROLLER_NAMES = ("lstm", "gru", "mlp", "rlntm", "rlntm_direct", "dnc", "neural_gpu")
 
 

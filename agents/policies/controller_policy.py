@@ -1,8 +1,8 @@
 """SB3 policies that embed any `Controller` and produce the MultiDiscrete action distribution.
 
 Extending: pick a controller with `policy_kwargs=dict(controller_class=..., controller_kwargs={...})`, where
-`controller_class` is a `Controller` subclass or a name in `agents.controllers.CONTROLLERS` ("lstm", "gru",
-"mlp", "rlntm", "rlntm_direct"). The policy builds `controller_class(input_dim=..., **controller_kwargs)`,
+`controller_class` is a `Controller` subclass or a name in `agents.controllers.CONTROLLERS` (every registered
+controller: `memtape list` prints them). The policy builds `controller_class(input_dim=..., **controller_kwargs)`,
 so a new controller needs only that constructor and an entry in `CONTROLLERS` to work here and in Reinforce.
 
 Observations are MultiDiscrete; each component is routed by its name (`observation_names`, which Reinforce

@@ -1,4 +1,5 @@
-"""Determinism and the views of the machine: single env, native vector env, SyncVectorEnv, SB3 VecEnv."""
+"""Determinism and the views of the machine: single env, native vector env, SyncVectorEnv (SB3 VecEnv:
+tests/agents/test_sb3_vecenv.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
-from stable_baselines3.common.env_util import make_vec_env
 
-from memtape_env.sb3 import MemTapeVecEnv
 from tests.conftest import ALL_IDS
 
 
@@ -63,25 +62,6 @@ def _assert_infos_equal(a: dict, b: dict) -> None:
             mask = a[f"_{key}"]
             for x, y in zip(a[key][mask], b[key][mask], strict=True):
                 assert np.array_equal(x, y)
-
-
-@pytest.mark.parametrize("env_id", ALL_IDS)
-def test_sb3_vec_env_equals_dummy_vec_env(env_id):
-    n = 3
-    ours = MemTapeVecEnv(env_id, n, seed=5)
-    ref = make_vec_env(env_id, n_envs=n, seed=5)
-    assert np.array_equal(ours.reset(), ref.reset())
-    for a in _random_actions(ours.action_space, n, 200, 2):
-        o1, r1, d1, i1 = ours.step(a)
-        o2, r2, d2, i2 = ref.step(a)
-        assert np.array_equal(o1, o2) and np.array_equal(r1, r2) and np.array_equal(d1, d2)
-        for x, y in zip(i1, i2, strict=True):
-            assert x.keys() == y.keys()
-            for k in x:
-                if k == "episode":  # Monitor's entry; "t" is wall time
-                    assert {**x[k], "t": 0} == {**y[k], "t": 0}
-                else:
-                    assert np.array_equal(x[k], y[k])
 
 
 def test_vector_env_seeds_list_and_none():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+import pytest
 
 from memtape_env.curriculum import MixtureCurriculum, first_full_window
 
@@ -92,6 +93,7 @@ def test_first_full_window_batch_equals_one_at_a_time():
 
 
 def test_curriculum_is_public_on_every_view():
+    pytest.importorskip("stable_baselines3")
     from memtape_env.sb3 import MemTapeVecEnv
 
     env = gym.make("memtape/ClassicCopy-v0")

@@ -13,7 +13,7 @@ import pytest
 import agents.harness.configs as configs
 from agents.harness.cli import CONTROLLER_NAMES, main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_packaged_configs_found_from_another_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import warnings
 
+import gymnasium as gym
 import numpy as np
 import pytest
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import VecMonitor
 
 from memtape_env.sb3 import MemTapeVecEnv
+from tests.conftest import ALL_IDS
+from tests.env.test_vector_env import _random_actions
 
 
 def _rollout(env, steps: int, seed: int) -> list[dict]:
@@ -83,3 +87,29 @@ def test_options_rejected_as_the_single_env_rejects_them():
         env.set_options({"length": 3})
         with pytest.raises(ValueError, match="options"):
             env.reset()
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_sb3_checker_passes_without_warnings(env_id):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sb3_check_env(gym.make(env_id))
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_sb3_vec_env_equals_dummy_vec_env(env_id):
+    n = 3
+    ours = MemTapeVecEnv(env_id, n, seed=5)
+    ref = make_vec_env(env_id, n_envs=n, seed=5)
+    assert np.array_equal(ours.reset(), ref.reset())
+    for a in _random_actions(ours.action_space, n, 200, 2):
+        o1, r1, d1, i1 = ours.step(a)
+        o2, r2, d2, i2 = ref.step(a)
+        assert np.array_equal(o1, o2) and np.array_equal(r1, r2) and np.array_equal(d1, d2)
+        for x, y in zip(i1, i2, strict=True):
+            assert x.keys() == y.keys()
+            for k in x:
+                if k == "episode":  # Monitor's entry; "t" is wall time
+                    assert {**x[k], "t": 0} == {**y[k], "t": 0}
+                else:
+                    assert np.array_equal(x[k], y[k])

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memtape_env.tasks import TASKS
-from tests.reference_tasks import solve
+from tests.env.reference_tasks import solve
 
 NAMES = list(TASKS)
 
