@@ -352,6 +352,15 @@ class TaskEntry(Strict):
     env_kwargs: dict[str, Any] = Field(default_factory=dict, description="kwargs for the training env")
     threshold: float | None = Field(None, description="mean episode return counted as solved; None: spec's")
     eval_lengths: list[int] = Field(default_factory=list, description="fixed lengths for generalisation eval")
+    timesteps: int | None = Field(None, gt=0, description="this task's env-step budget; None: the suite's")
+
+    @field_validator("timesteps", mode="before")
+    @classmethod
+    def _float_steps(cls, value: Any) -> Any:
+        """Budgets written as `2e6` in YAML."""
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
     @field_validator("eval_lengths")
     @classmethod
@@ -369,6 +378,7 @@ class AlgoEntry(Strict):
     hyperparams: dict[str, Any] = Field(default_factory=dict, description="overrides on configs/hyperparams")
     env_kwargs: dict[str, Any] = Field(default_factory=dict, description="extra env kwargs this algorithm needs")
     tasks: list[str] | None = Field(None, description="restrict to these task ids; None runs every task")
+    seeds: list[int] | None = Field(None, min_length=1, description="this algorithm's seeds; None: the suite's")
     controller: str | None = Field(None, description="reinforce only: controller name, env wiring added for it")
     max_length: int | None = Field(
         None, gt=0, description="longest input this algorithm meets: caps eval lengths and sizes the controller"
@@ -457,12 +467,14 @@ def check_path_name(value: str) -> str:
 
 def check_unique_cells(suite: Suite) -> Suite:
     """Two cells of the grid must never share a run directory: seeds and task ids are unique."""
-    seeds = list(suite.seeds)
-    dup_seeds = sorted({s for s in seeds if seeds.count(s) > 1})
-    if dup_seeds:
-        raise ValueError(f"key 'seeds': repeated seeds {dup_seeds} would run into one directory")
-    if any(s < 0 for s in seeds):
-        raise ValueError(f"key 'seeds': seeds must be >= 0, got {seeds}")
+    lists = [("seeds", list(suite.seeds))]
+    lists += [(f"algorithms.{i}.seeds", list(a.seeds)) for i, a in enumerate(suite.algorithms) if a.seeds is not None]
+    for key, seeds in lists:
+        dup_seeds = sorted({s for s in seeds if seeds.count(s) > 1})
+        if dup_seeds:
+            raise ValueError(f"key {key!r}: repeated seeds {dup_seeds} would run into one directory")
+        if any(s < 0 for s in seeds):
+            raise ValueError(f"key {key!r}: seeds must be >= 0, got {seeds}")
     ids = [t.id for t in suite.tasks]
     dup_ids = sorted({i for i in ids if ids.count(i) > 1})
     if dup_ids:

@@ -59,3 +59,39 @@ def test_markdown_shows_the_intervals() -> None:
     text = markdown(SUITE, RESULTS)
     assert "| memtape/Copy-v0 | a | 5/10 | 0.50 [0.20, 0.80] |" in text
     assert "Across tasks" in text and "0.75 [" in text
+
+
+def test_per_task_budgets_and_per_algorithm_seeds_expand_into_the_grid() -> None:
+    from agents.harness.bench.runs import expand
+
+    suite = parse_suite(
+        {
+            "name": "mixed",
+            "tasks": [{"id": "memtape/Copy-v0", "timesteps": 2e3}, {"id": "memtape/Reverse-v0"}],
+            "algorithms": [{"name": "tuned", "algo": "ppo", "seeds": [0, 1, 2]}, {"name": "other", "algo": "a2c"}],
+            "seeds": [0],
+            "budget": {"timesteps": 1000},
+        },
+        "test",
+        check=False,
+    )
+    cells = {(r.task_id, r.algo_name, r.seed): r.train["timesteps"] for r in expand(suite)}
+    assert len(cells) == 2 * (3 + 1)
+    assert cells[("memtape/Copy-v0", "tuned", 2)] == 2000 and cells[("memtape/Reverse-v0", "other", 0)] == 1000
+    assert "1 to 3 seeds per cell, 1,000 to 2,000 (per task) env steps per run" in markdown(suite, [])
+
+
+def test_repeated_algorithm_seeds_are_named() -> None:
+    import pytest
+
+    from agents.harness.configs import ConfigError
+
+    data = {
+        "name": "dup",
+        "tasks": [{"id": "memtape/Copy-v0"}],
+        "algorithms": [{"name": "a", "algo": "ppo", "seeds": [1, 1]}],
+        "seeds": [0],
+        "budget": {"timesteps": 1000},
+    }
+    with pytest.raises(ConfigError, match=r"algorithms\.0\.seeds"):
+        parse_suite(data, "test", check=False)

@@ -162,13 +162,22 @@ def _ci(ci_point: float | None, low: float | None, high: float | None, kind: str
     return f"{ci_point:.2f} [{low:.2f}, {high:.2f}]"
 
 
+def _budget_line(suite: Suite) -> str:
+    """Seeds and step budgets, saying where tasks or algorithms differ from the suite's."""
+    seeds = sorted({len(a.seeds or suite.seeds) for a in suite.algorithms})
+    steps = sorted({t.timesteps or suite.budget.timesteps for t in suite.tasks})
+    seed_text = str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]} to {seeds[-1]}"
+    step_text = f"{steps[0]:,}" if len(steps) == 1 else f"{steps[0]:,} to {steps[-1]:,} (per task)"
+    return f"{seed_text} seed{'s' if seeds[-1] != 1 else ''} per cell, {step_text} env steps per run"
+
+
 def markdown(suite: Suite, results: list[dict[str, Any]]) -> str:
     """The suite's report as Markdown: summary table, generalisation table, aggregate across tasks."""
     rows = summarise(suite, results)
     lines = [
         f"### Suite `{suite.name}`",
         "",
-        f"{len(suite.seeds)} seed{'s' if len(suite.seeds) != 1 else ''}, {suite.budget.timesteps:,} env steps per run"
+        _budget_line(suite)
         + (f" (wall-time cap {suite.budget.wall_time_s:g} s)" if suite.budget.wall_time_s else "")
         + (", stopped at the reward threshold" if suite.budget.stop_at_threshold else "")
         + ". Solved: the curriculum reached its top length and the greedy policy then succeeds on at least 90% of"

@@ -58,19 +58,20 @@ def expand(suite: Suite, trust_imports: bool = False) -> list[Run]:
             hyperparams = with_controller(algo.hyperparams, algo.controller)
             env_kwargs = {**task.env_kwargs, **algo.env_kwargs}
             longest = longest_input(task.id, lengths, algo.max_length) if algo.algo == "reinforce" else None
-            for seed in suite.seeds:
+            timesteps = task.timesteps or suite.budget.timesteps
+            for seed in algo.seeds or suite.seeds:
                 train = {
                     "algo": algo.algo,
                     "env_id": task.id,
                     "seed": seed,
-                    "timesteps": suite.budget.timesteps,
+                    "timesteps": timesteps,
                     "hyperparams": hyperparams,
                     "env_kwargs": env_kwargs,
                     "threshold": task.threshold,
                     "window": suite.eval.window,
                     "stop_at_threshold": suite.budget.stop_at_threshold,
                     "wall_time_s": suite.budget.wall_time_s,
-                    "checkpoint_freq": max(suite.budget.timesteps // 4, 1),
+                    "checkpoint_freq": max(timesteps // 4, 1),
                     "max_length": longest,
                 }
                 if trust_imports:
