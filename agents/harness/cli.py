@@ -7,6 +7,7 @@
     memtape play --env memtape/Copy-v0 --agent copy --length 8
     memtape bench                 (the quick suite)
     memtape bench memory --workers 2 [--backend ray]
+    memtape report memory --readme README.md    (tables and plots from finished runs; runs nothing)
     memtape supervised --task BinaryAddition --controller neural_gpu --steps 20000 --checkpoint runs/ngpu.pt
     memtape config-path ppo_lstm  (the hyperparameter file train reads; rl_zoo3 takes it as --conf-file)
 
@@ -369,6 +370,36 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if all(r.get("status") == "ok" for r in outcome.results) else 1
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Reports and plots of a suite's finished runs, without running anything; optionally the README's table."""
+    from agents.harness.bench.report import readme_block, update_readme
+    from agents.harness.bench.suite import report_suite
+    from agents.harness.configs import load_suite
+
+    suite, path = load_suite(args.suite, check=False)
+    out = Path(args.out) if args.out else Path("runs") / "bench" / suite.name
+    outcome = report_suite(suite, out, args.report_dir)
+    print(outcome.report)
+    print(f"{len(outcome.results)} finished runs of suite {suite.name} under {out}")
+    for name, file in outcome.files.items():
+        print(f"  {name}: {file}")
+    if args.readme:
+        update_readme(args.readme, suite.name, readme_block(suite, outcome.results, _shown_path(path)))
+        print(f"  readme table: {args.readme}")
+    return 0
+
+
+def _shown_path(path: Path) -> str:
+    """A suite file as a reader of the README finds it: relative to here, or inside the package's configs/."""
+    from agents.harness.configs import CONFIG_ROOT
+
+    path = path.resolve()
+    for base, prefix in ((Path.cwd().resolve(), ""), (CONFIG_ROOT.resolve(), "configs/")):
+        if path.is_relative_to(base):
+            return prefix + path.relative_to(base).as_posix()
+    return path.name
+
+
 def check_suite_runs(runs: list[Any]) -> None:
     """Build each (algorithm, task) cell's env and model once, so what would fail at run time fails now."""
     from agents.harness.train import TrainSpec, check_run
@@ -484,6 +515,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--trust-imports", action="store_true", help="allow import paths outside the known packages")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("report", help="reports and plots of a suite's finished runs (runs nothing)")
+    p.add_argument("suite", help="suite name in configs/suites or a YAML path")
+    p.add_argument("--out", help="where the suite's runs are (default runs/bench/<suite>)")
+    p.add_argument("--report-dir", help="where report.md, CSVs and plots go (default: --out)")
+    p.add_argument("--readme", metavar="FILE", help="also replace the suite's results table in FILE (README.md)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("list", help="env ids, algorithms, controllers, suites")
     p.set_defaults(func=cmd_list)

@@ -22,6 +22,7 @@ def _result(task: str, seed: int, solved: bool, top_step: int | None, capped: bo
     train = {
         "top_step": top_step,
         "threshold_step": None,
+        "threshold": None,
         "final_return": 1.0,
         "max_curriculum": 30.0 if top_step else 5.0,
         "us_per_step": 100.0,
@@ -95,3 +96,51 @@ def test_repeated_algorithm_seeds_are_named() -> None:
     }
     with pytest.raises(ConfigError, match=r"algorithms\.0\.seeds"):
         parse_suite(data, "test", check=False)
+
+
+def _finished_runs(root, suite) -> None:
+    """Write result.json files for every run of `suite`, as finished runs would (Copy solved on even seeds)."""
+    from agents.harness.bench.runs import expand, write_result
+
+    for run in expand(suite):
+        solved = run.task_id == "memtape/Copy-v0" and run.seed % 2 == 0
+        result = _result(run.task_id, run.seed, solved, 500 if solved else None)
+        write_result(root, run, {**result, "algo_name": run.algo_name, "spec_hash": run.spec_hash()})
+
+
+def test_memtape_report_renders_finished_runs_without_running(tmp_path, capsys) -> None:
+    from agents.harness.cli import main
+
+    suite_file = tmp_path / "known.yml"
+    data = {
+        "name": "known",
+        "tasks": [{"id": "memtape/Copy-v0"}, {"id": "memtape/Reverse-v0"}],
+        "algorithms": [{"name": "a", "algo": "ppo"}],
+        "seeds": list(range(10)),
+        "budget": {"timesteps": 1000},
+    }
+    import yaml
+
+    suite_file.write_text(yaml.safe_dump(data))
+    out = tmp_path / "runs"
+    _finished_runs(out, parse_suite(data, "test", check=False))
+    readme = tmp_path / "README.md"
+    readme.write_text("# Results\n<!-- memtape report: known -->\nstale\n<!-- end memtape report: known -->\nrest\n")
+    assert main(["report", str(suite_file), "--out", str(out), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "stale" not in text and text.endswith("rest\n")
+    assert "| memtape/Copy-v0 | a | 5/10 | 0.50 [0.20, 0.80] |" in text
+    assert "`memtape bench known`" in text and "from 20 finished runs" in text
+    assert (out / "report.md").is_file() and (out / "curriculum.png").is_file()
+
+
+def test_readme_without_markers_is_an_error(tmp_path) -> None:
+    import pytest
+
+    from agents.harness.bench.report import update_readme
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# no markers\n")
+    with pytest.raises(ValueError, match="memtape report: known"):
+        update_readme(readme, "known", "table")
+    assert readme.read_text() == "# no markers\n"
