@@ -84,24 +84,17 @@ class Hyperparams(Strict):
     kwargs: dict[str, Any]
 
 
-def constructor_hints(cls: type, config: type | None = None) -> dict[str, Any]:
+def constructor_hints(cls: type) -> dict[str, Any]:
     """Parameter annotations of `cls.__init__`, with forward references resolved where possible (else Any).
 
-    An algorithm whose `__init__` takes `**kwargs` names its hyperparameters in a `config` dataclass; SB3's
-    common keywords (policy_kwargs, seed, ...) are then taken from `BaseAlgorithm.__init__`.
+    Every algorithm names and types its hyperparameters in its signature, as SB3's do, so this is what a config
+    entry is checked against.
     """
-    from stable_baselines3.common.base_class import BaseAlgorithm
-
     hints: dict[str, Any] = {}
-    if config is not None:
-        hints.update(typing.get_type_hints(config))
-        base = constructor_hints(BaseAlgorithm)
-        accepted = getattr(sys.modules[cls.__module__], "_BASE_KWARGS", tuple(base))
-        hints.update({k: v for k, v in base.items() if k in accepted})
     sig = inspect.signature(cls.__init__)
     namespace = sys.modules[cls.__init__.__module__].__dict__
     for name, param in sig.parameters.items():
-        if name in ("self", "policy", "env", "config", "_init_setup_model"):
+        if name in ("self", "policy", "env", "_init_setup_model"):
             continue
         if param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
             continue
@@ -127,7 +120,7 @@ def linear_schedule(initial: float) -> typing.Callable[[float], float]:
 def validate_kwargs(algo: str, kwargs: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Check algorithm constructor kwargs by name and annotated type; errors name the key and `where`."""
     info = ALGORITHMS[canonical_algo(algo)]
-    hints = constructor_hints(info.load(), info.load_config())
+    hints = constructor_hints(info.load())
     out: dict[str, Any] = {}
     for key, value in kwargs.items():
         if key not in hints:

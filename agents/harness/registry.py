@@ -22,15 +22,10 @@ class AlgoInfo:
     default_policy: str  # policy name used when the hyperparameters give none
     recurrent: bool  # predict() carries a recurrent state
     discrete_actions: bool  # needs a single Discrete action space (MultiDiscrete is flattened for it)
-    config: str | None = None  # "module:Dataclass" holding the hyperparameters when __init__ takes **kwargs
 
     def load(self) -> type[BaseAlgorithm]:
         """Import and return the class."""
         return _import(self.target)
-
-    def load_config(self) -> type | None:
-        """Import and return the hyperparameter dataclass, if the algorithm has one."""
-        return None if self.config is None else _import(self.config)
 
 
 def _import(target: str) -> type:
@@ -46,13 +41,7 @@ ALGORITHMS: dict[str, AlgoInfo] = {
     "a2c": AlgoInfo("stable_baselines3:A2C", "MlpPolicy", recurrent=False, discrete_actions=False),
     "dqn": AlgoInfo("stable_baselines3:DQN", "MlpPolicy", recurrent=False, discrete_actions=True),
     "ppo_lstm": AlgoInfo("sb3_contrib:RecurrentPPO", "MlpLstmPolicy", recurrent=True, discrete_actions=False),
-    "reinforce": AlgoInfo(
-        "agents.reinforce:Reinforce",
-        "ControllerPolicy",
-        recurrent=True,
-        discrete_actions=False,
-        config="agents.reinforce:ReinforceConfig",
-    ),
+    "reinforce": AlgoInfo("agents.reinforce:Reinforce", "ControllerPolicy", recurrent=True, discrete_actions=False),
 }
 ALIASES = {"recurrentppo": "ppo_lstm", "recurrent_ppo": "ppo_lstm", "rppo": "ppo_lstm"}
 

@@ -225,7 +225,7 @@ def build_model(
 
     info = ALGORITHMS[hp.algo]
     cls = info.load()
-    params = constructor_hints(cls, info.load_config())
+    params = constructor_hints(cls)
     kwargs = dict(hp.kwargs)
     if "tensorboard_log" in params and tensorboard_log is not None:
         kwargs.setdefault("tensorboard_log", tensorboard_log)

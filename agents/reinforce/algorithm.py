@@ -22,7 +22,7 @@ from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import safe_mean
 from stable_baselines3.common.vec_env import VecEnv
 
@@ -32,8 +32,6 @@ from agents.reinforce.config import ReinforceConfig
 from agents.reinforce.loss import EpisodeBatch, reinforce_loss
 
 SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
-
-_BASE_KWARGS = ("policy_kwargs", "stats_window_size", "tensorboard_log", "verbose", "seed", "device")
 
 
 def _env_attr(env: VecEnv, name: str) -> tuple[str, ...] | None:
@@ -52,11 +50,36 @@ def _targets(infos: list[dict[str, Any]]) -> np.ndarray:
 
 
 class Reinforce(BaseAlgorithm):
-    """Variance-reduced REINFORCE (RL-NTM) for `ControllerPolicy`; hyperparameters in `ReinforceConfig`.
+    """Variance-reduced REINFORCE (RL-NTM, Section 4) for `ControllerPolicy`, as an SB3 algorithm.
 
-    `Reinforce(policy, env, **hyperparams)`: `hyperparams` are `ReinforceConfig` fields (or `config=` a
-    whole `ReinforceConfig`) plus SB3's `policy_kwargs`, `stats_window_size`, `tensorboard_log`, `verbose`,
-    `seed` and `device` ("auto" picks CUDA when available).
+    Collects whole episodes, replays each from its first step (backprop through time) and takes one gradient step
+    per batch of `batch_episodes` finished episodes. The hyperparameters are kept together in `self.config`, a
+    `ReinforceConfig`, which checks them and documents each in one line.
+
+    :param policy: the policy, "ControllerPolicy" or a `ControllerPolicy` subclass
+    :param env: the environment (a VecEnv, a Gymnasium env or a registered id)
+    :param learning_rate: Adam step size, or an SB3 schedule (a callable of the progress remaining)
+    :param batch_episodes: complete episodes per gradient update
+    :param gamma: discount of the return-to-go R_t:T (1.0: plain sums, as in RL-NTM)
+    :param baseline: "none", "online" (per-time-step running mean of R_t:T) or "offline" (the tape-reading
+        baseline network)
+    :param online_baseline_decay: decay of the online baseline's moving average per time step
+    :param baseline_coef: weight of the offline baseline's (R_t:T - b_t)^2 regression loss
+    :param normalize_advantage: standardise the advantages over the batch's valid steps
+    :param ent_coef: entropy bonus weight (mean entropy per step over the action components trained by RL)
+    :param supervised_output: the hybrid objective: train output_symbol by backprop on `info["target_symbol"]`
+    :param supervised_coef: weight of the supervised -log p(target symbol) loss
+    :param greedy_output_symbol: with supervised_output, write the argmax symbol during collection
+    :param max_grad_norm: global gradient-norm clip per update (<= 0 disables)
+    :param replay_groups: replay the batch as this many groups of episodes of similar length (1: one padded
+        batch, bit for bit; more: less padding on large batches, equal up to float rounding)
+    :param policy_kwargs: keyword arguments of the policy (the controller and its kwargs, fixed actions, ...)
+    :param stats_window_size: episodes in the rolling statistics that are logged
+    :param tensorboard_log: TensorBoard log directory (None: no logging)
+    :param verbose: 0 silent, 1 info
+    :param seed: seed of the pseudo-random generators
+    :param device: "auto" (CUDA when available), "cpu", "cuda", ...
+    :param _init_setup_model: build the network at construction (SB3's `load` builds it later)
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"ControllerPolicy": ControllerPolicy}
@@ -66,27 +89,54 @@ class Reinforce(BaseAlgorithm):
         self,
         policy: str | type[ControllerPolicy],
         env: GymEnv | str | None,
-        config: ReinforceConfig | None = None,
+        learning_rate: float | Schedule = 1e-3,
+        batch_episodes: int = 16,
+        gamma: float = 1.0,
+        baseline: str = "online",
+        online_baseline_decay: float = 0.9,
+        baseline_coef: float = 1.0,
+        normalize_advantage: bool = True,
+        ent_coef: float = 0.01,
+        supervised_output: bool = False,
+        supervised_coef: float = 1.0,
+        greedy_output_symbol: bool = False,
+        max_grad_norm: float = 1.0,
+        replay_groups: int = 1,
+        policy_kwargs: dict[str, Any] | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: torch.device | str = "auto",
         _init_setup_model: bool = True,
-        **kwargs: Any,
     ) -> None:
-        base = {k: kwargs.pop(k) for k in _BASE_KWARGS if k in kwargs}
-        unknown = sorted(set(kwargs) - set(ReinforceConfig.field_names()))
-        if unknown:
-            raise TypeError(
-                f"Reinforce got unknown hyperparameters {unknown}; "
-                f"valid: {sorted(ReinforceConfig.field_names() + _BASE_KWARGS)}"
-            )
-        if config is not None and kwargs:
-            raise TypeError("pass either config= or individual hyperparameters, not both")
-        self.config = config if config is not None else ReinforceConfig(**kwargs)
+        self.config = ReinforceConfig(
+            learning_rate=learning_rate,
+            batch_episodes=batch_episodes,
+            gamma=gamma,
+            baseline=baseline,
+            online_baseline_decay=online_baseline_decay,
+            baseline_coef=baseline_coef,
+            normalize_advantage=normalize_advantage,
+            ent_coef=ent_coef,
+            supervised_output=supervised_output,
+            supervised_coef=supervised_coef,
+            greedy_output_symbol=greedy_output_symbol,
+            max_grad_norm=max_grad_norm,
+            replay_groups=replay_groups,
+        )
         super().__init__(
             policy,
             env,
-            learning_rate=self.config.learning_rate,
+            learning_rate=learning_rate,
+            policy_kwargs=policy_kwargs,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            verbose=verbose,
+            device=device,
+            seed=seed,
             support_multi_env=True,
             supported_action_spaces=(spaces.MultiDiscrete, spaces.Discrete),
-            **base,
         )
         self._online_baseline = np.zeros(0, dtype=np.float64)
         # Returns and lengths of the episodes Reinforce finished (the env need not be Monitor-wrapped).

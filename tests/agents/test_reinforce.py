@@ -58,8 +58,8 @@ def test_hyperparameter_errors_name_the_problem() -> None:
         ReinforceConfig(gamma=0.0)
     with pytest.raises(ValueError, match="greedy_output_symbol"):
         ReinforceConfig(greedy_output_symbol=True)
-    with pytest.raises(TypeError, match="either config= or"):
-        make_model(config=ReinforceConfig(), gamma=0.9)
+    with pytest.raises(TypeError, match="config"):  # hyperparameters are keywords of their own, as in SB3
+        make_model(config=ReinforceConfig())
     with pytest.raises(ValueError, match="output_symbol"):
         make_model(supervised_output=True, policy_kwargs={**LSTM, "action_names": ("a", "b", "c")})
     with pytest.raises(ValueError, match="observe_tape"):
@@ -266,3 +266,21 @@ def test_replay_in_groups_matches_one_padded_replay(controller: str) -> None:
     assert (grouped["log_prob"][lengths.max() - 1, shortest] == 0).all()  # past its group's longest episode
     with pytest.raises(ValueError, match="replay_groups"):
         ReinforceConfig(replay_groups=0)
+
+
+def test_signature_names_every_hyperparameter_with_the_config_default() -> None:
+    """SB3 style: every ReinforceConfig field is an explicit keyword of Reinforce with the same default."""
+    import dataclasses
+    import inspect
+
+    from agents.reinforce import Reinforce, ReinforceConfig
+
+    params = inspect.signature(Reinforce.__init__).parameters
+    fields = {f.name: f.default for f in dataclasses.fields(ReinforceConfig)}
+    sb3 = {"self", "policy", "env", "policy_kwargs", "stats_window_size", "tensorboard_log", "verbose", "seed"}
+    sb3 |= {"device", "_init_setup_model"}
+    assert set(params) - sb3 == set(fields)
+    for name, default in fields.items():
+        assert params[name].default == default, name
+        assert params[name].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, name
+    assert all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in params.values())
