@@ -1,6 +1,7 @@
 """A two-minute tour: play a few episodes with a scripted and a random agent and print them as ansi.
 
-Run `python -m memtape_env.demo [--task Copy] [--length 6]` (or the `memtape-demo` script).
+Run `python -m memtape_env.demo [--length 6] [--seed 0]` (or the `memtape-demo` script): the scripted copy agent on
+`memtape/Copy-v0`, then a random agent on `memtape/ClassicReverse-v0`.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from memtape_env.machine import build_machine
+from memtape_env.machine import build_machine, machine_options
 from memtape_env.render import render_ansi, render_rgb
 from memtape_env.validation import check_actions
 from memtape_env.view import MachineView, episode_success
@@ -17,7 +17,7 @@ RENDER_MODES = ("ansi", "rgb_array")
 
 
 class MemTapeEnv(MachineView, gym.Env[np.ndarray, np.ndarray]):
-    """
+    r"""
     ## Description
     An algorithmic memory task in the style of the RL-NTM paper ("Reinforcement Learning Neural Turing Machines",
     Zaremba & Sutskever 2015). The agent moves a head over an input tape (or grid), optionally reads and writes a
@@ -48,18 +48,45 @@ class MemTapeEnv(MachineView, gym.Env[np.ndarray, np.ndarray]):
     + target length) + 4) is exceeded, or at `max_episode_steps` of the registration.
 
     ## Arguments
-    `task`; `curriculum` ("classic" gym promotion, "rlntm" mixture, "none" with `length=L` or `(lo, hi)`);
-    `max_length` (curriculum cap); `memory` (add a memory tape to any task); `memory_size`;
-    `observe_prev_action`; `observe_heads`; `observe_tape` (width); `render_mode` ("ansi" or "rgb_array").
+
+    | argument | type | default | description |
+    |---|---|---|---|
+    | `task` | `str` | `"Copy"` | a task name from `memtape_env.tasks.TASKS` (the ids pass it) |
+    | `render_mode` | `str \| None` | `None` | `"ansi"` (text) or `"rgb_array"` (an image, for `RecordVideo`) |
+    | `curriculum` | `str \| None` | `None` | `"classic"`, `"rlntm"` or `"none"` (a fixed `length`); `None`: default |
+    | `length` | `int \| (int, int) \| None` | `None` | with `curriculum="none"`: a length, or a uniform range |
+    | `max_length` | `int \| None` | `None` | the curriculum's longest length; `None`: the task's |
+    | `memory` | `bool \| None` | `None` | add a memory tape to a task that has none; `None`: the task's own |
+    | `memory_size` | `int \| None` | `None` | cells of the memory tape; `None`: the widest input + 2 |
+    | `observe_prev_action` | `bool` | `False` | add the previous action to the observation (`prev_*` components) |
+    | `observe_heads` | `bool` | `False` | add the head positions to the observation |
+    | `observe_tape` | `int \| None` | `None` | add the whole input tape, padded to this width (Neural GPU) |
+    | `max_episode_steps` | `int \| None` | `None` | a step limit inside the machine (`gym.make` adds `TimeLimit`) |
+
+    The vector views take the same machine arguments (`memtape_env.machine.MACHINE_OPTIONS`).
     """
 
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}
 
-    def __init__(self, task: str = "Copy", render_mode: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        task: str = "Copy",
+        render_mode: str | None = None,
+        *,
+        curriculum: str | None = None,
+        length: int | tuple[int, int] | None = None,
+        max_length: int | None = None,
+        memory: bool | None = None,
+        memory_size: int | None = None,
+        observe_prev_action: bool = False,
+        observe_heads: bool = False,
+        observe_tape: int | None = None,
+        max_episode_steps: int | None = None,
+    ) -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"render_mode must be one of {RENDER_MODES} or None, got {render_mode!r}")
         self.render_mode = render_mode
-        self._adopt(build_machine(task, 1, **kwargs))
+        self._adopt(build_machine(task, 1, **machine_options(locals())))
         lay = self.machine.layout
         self.action_space = spaces.MultiDiscrete(lay.action_nvec)
         self.observation_space = spaces.MultiDiscrete(lay.observation_nvec)

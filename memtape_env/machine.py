@@ -8,7 +8,8 @@ when the internal step limit runs out (truncates), 0 otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -330,6 +331,25 @@ def _width_bound(task: Task, length: int) -> int:
     inputs, _ = task.generate(rng, 16, length)
     extremes = [task.build(np.full((1, task.n_uniform(length)), v), np.array([length]))[0] for v in (0.0, 0.999)]
     return max(inputs.shape[2], *(e.shape[2] for e in extremes))
+
+
+MACHINE_OPTIONS = (
+    "curriculum",
+    "length",
+    "max_length",
+    "memory",
+    "memory_size",
+    "observe_prev_action",
+    "observe_heads",
+    "observe_tape",
+    "max_episode_steps",
+)
+"""The keyword-only arguments of `build_machine`, which every view takes by the same names, types and defaults."""
+
+
+def machine_options(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The machine options among a view's constructor arguments (its `locals()`), to forward to `build_machine`."""
+    return {name: arguments[name] for name in MACHINE_OPTIONS}
 
 
 def build_machine(

@@ -22,7 +22,7 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices
 
 import memtape_env  # noqa: F401  (registers the ids)
-from memtape_env.machine import build_machine
+from memtape_env.machine import build_machine, machine_options
 from memtape_env.render import render_rgb
 from memtape_env.validation import check_actions
 from memtape_env.view import MachineView, episode_success
@@ -32,20 +32,32 @@ class MemTapeVecEnv(MachineView, VecEnv):
     """`num_envs` environments of `env_id` (a memtape id or task name) for SB3 algorithms."""
 
     def __init__(
-        self, env_id: str, num_envs: int, seed: int | None = None, render_mode: str | None = None, **env_kwargs: Any
+        self,
+        env_id: str,
+        num_envs: int,
+        seed: int | None = None,
+        render_mode: str | None = None,
+        *,
+        curriculum: str | None = None,
+        length: int | tuple[int, int] | None = None,
+        max_length: int | None = None,
+        memory: bool | None = None,
+        memory_size: int | None = None,
+        observe_prev_action: bool = False,
+        observe_heads: bool = False,
+        observe_tape: int | None = None,
+        max_episode_steps: int | None = None,
     ) -> None:
-        spec_kwargs: dict[str, Any] = {}
+        options = machine_options(locals())
+        task = env_id
         if "/" in env_id:
             spec = gym.spec(env_id)
-            spec_kwargs = dict(spec.kwargs)
-            if spec.max_episode_steps is not None:
-                spec_kwargs.setdefault("max_episode_steps", spec.max_episode_steps)
-        else:
-            spec_kwargs = {"task": env_id}
-        spec_kwargs.update(env_kwargs)
+            task = spec.kwargs.get("task", env_id)
+            if options["max_episode_steps"] is None:
+                options["max_episode_steps"] = spec.max_episode_steps
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"MemTapeVecEnv renders rgb_array only, got render_mode={render_mode!r}")
-        self._adopt(build_machine(num_envs=num_envs, **spec_kwargs))
+        self._adopt(build_machine(task, num_envs, **options))
         lay = self.machine.layout
         self.render_mode = render_mode  # before VecEnv.__init__, which reads it through get_attr
         super().__init__(num_envs, spaces.MultiDiscrete(lay.observation_nvec), spaces.MultiDiscrete(lay.action_nvec))

@@ -16,7 +16,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from memtape_env.env import RENDER_MODES
-from memtape_env.machine import build_machine
+from memtape_env.machine import build_machine, machine_options
 from memtape_env.render import render_ansi, render_rgb
 from memtape_env.validation import check_actions
 from memtape_env.view import MachineView, episode_success
@@ -35,7 +35,16 @@ class MemTapeVectorEnv(MachineView, VectorEnv):
         num_envs: int = 1,
         render_mode: str | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-        **kwargs: Any,
+        *,
+        curriculum: str | None = None,
+        length: int | tuple[int, int] | None = None,
+        max_length: int | None = None,
+        memory: bool | None = None,
+        memory_size: int | None = None,
+        observe_prev_action: bool = False,
+        observe_heads: bool = False,
+        observe_tape: int | None = None,
+        max_episode_steps: int | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"render_mode must be one of {RENDER_MODES} or None, got {render_mode!r}")
@@ -45,7 +54,7 @@ class MemTapeVectorEnv(MachineView, VectorEnv):
         self.autoreset_mode = mode
         self.metadata = {**self.metadata, "autoreset_mode": mode}
         self.render_mode = render_mode
-        self._adopt(build_machine(task, num_envs, **kwargs))
+        self._adopt(build_machine(task, num_envs, **machine_options(locals())))
         self.num_envs = self.machine.n
         lay = self.machine.layout
         self.single_action_space = spaces.MultiDiscrete(lay.action_nvec)

@@ -113,3 +113,17 @@ def test_sb3_vec_env_equals_dummy_vec_env(env_id):
                     assert {**x[k], "t": 0} == {**y[k], "t": 0}
                 else:
                     assert np.array_equal(x[k], y[k])
+
+
+def test_sb3_vec_env_takes_the_machine_options_by_name_type_and_default():
+    import inspect
+
+    from memtape_env.machine import MACHINE_OPTIONS, build_machine
+
+    machine = inspect.signature(build_machine).parameters
+    params = inspect.signature(MemTapeVecEnv.__init__).parameters
+    assert all(p.kind is not p.VAR_KEYWORD for p in params.values())
+    for name in MACHINE_OPTIONS:
+        assert (params[name].default, params[name].annotation) == (machine[name].default, machine[name].annotation)
+    with pytest.raises(TypeError, match="bogus"):
+        MemTapeVecEnv("memtape/Copy-v0", 2, bogus=1)

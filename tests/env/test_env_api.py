@@ -106,3 +106,32 @@ def test_head_observations_follow_the_heads():
     assert obs[names.index("input_head")] == 2 and obs[names.index("memory_head")] == 1
     obs, *_ = env.step(np.array([0, 0, 0, 0, 0]))  # memory left
     assert obs[names.index("memory_symbol")] == 3
+
+
+@pytest.mark.parametrize("view", ["env", "vector_env"])
+def test_views_take_the_machine_options_by_name_type_and_default(view):
+    """Every view lists the machine's options explicitly (help(), IDEs), the same as `build_machine`."""
+    import inspect
+
+    from memtape_env.env import MemTapeEnv
+    from memtape_env.machine import MACHINE_OPTIONS, build_machine
+    from memtape_env.vector_env import MemTapeVectorEnv
+
+    cls = {"env": MemTapeEnv, "vector_env": MemTapeVectorEnv}[view]
+    machine = inspect.signature(build_machine).parameters
+    assert tuple(n for n, p in machine.items() if p.kind is p.KEYWORD_ONLY) == MACHINE_OPTIONS
+    params = inspect.signature(cls.__init__).parameters
+    assert all(p.kind is not p.VAR_KEYWORD for p in params.values())
+    for name in MACHINE_OPTIONS:
+        assert params[name].kind is inspect.Parameter.KEYWORD_ONLY, name
+        assert (params[name].default, params[name].annotation) == (machine[name].default, machine[name].annotation)
+
+
+def test_env_docstring_tables_every_argument():
+    import inspect
+
+    from memtape_env.env import MemTapeEnv
+
+    for name in inspect.signature(MemTapeEnv.__init__).parameters:
+        if name != "self":
+            assert f"| `{name}` |" in MemTapeEnv.__doc__, name
