@@ -106,7 +106,7 @@ def reinforce_values(policy: ControllerPolicy, config: ReinforceConfig, batch: E
         features, context = policy.layout.split(batch.obs[0])
         latent, _ = policy.controller.step(features, policy.initial_state(batch.obs.shape[1]), context)
         step_logp = torch.cat(policy.action_head.log_softmax(latent), dim=-1)
-    replay = policy.evaluate_episodes(batch.obs, batch.actions)["log_prob"].detach()
+    replay = policy.evaluate_episodes(batch.obs, batch.actions).log_prob.detach()
     online = torch.zeros(batch.mask.shape[0], device=batch.mask.device)
     loss, _ = reinforce_loss(policy, batch, config, online_baseline=online)
     loss.backward()

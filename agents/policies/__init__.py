@@ -7,8 +7,9 @@
 from agents.policies.controller_policy import (
     ControllerActorCriticPolicy,
     ControllerPolicy,
+    EpisodeReplay,
     ObservationLayout,
     space_dims,
 )
 
-__all__ = ["ControllerActorCriticPolicy", "ControllerPolicy", "ObservationLayout", "space_dims"]
+__all__ = ["ControllerActorCriticPolicy", "ControllerPolicy", "EpisodeReplay", "ObservationLayout", "space_dims"]

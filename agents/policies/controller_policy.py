@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -195,6 +195,15 @@ class OfflineBaseline(nn.Module):
         return self.value(out).squeeze(-1)
 
 
+class EpisodeReplay(NamedTuple):
+    """What replaying whole episodes through the policy gives (`ControllerPolicy.evaluate_episodes`)."""
+
+    log_prob: torch.Tensor  # (T, B, n_actions): log-probability of each action component taken
+    entropy: torch.Tensor  # (T, B, n_actions): entropy of each component's distribution
+    log_softmax: list[torch.Tensor]  # per component, (T, B, n_choices): its log-probabilities
+    baseline: torch.Tensor | None  # (T, B): the offline baseline's values, None without one
+
+
 class ControllerPolicy(BasePolicy):
     """Recurrent MultiDiscrete policy around a `Controller`, trained by `agents.reinforce.Reinforce`.
 
@@ -342,11 +351,11 @@ class ControllerPolicy(BasePolicy):
 
     def evaluate_episodes(
         self, obs: torch.Tensor, actions: torch.Tensor, lengths: torch.Tensor | None = None, groups: int = 1
-    ) -> dict[str, torch.Tensor]:
+    ) -> EpisodeReplay:
         """Replay whole episodes from their start: obs (T, B, n_obs) and actions (T, B, n_actions).
 
-        Returns per-component `log_prob` and `entropy` (T, B, n_actions), the per-component `log_softmax`
-        list, and `baseline` (T, B) when the offline baseline exists. Gradients flow through the whole
+        Returns an `EpisodeReplay`: per-component `log_prob` and `entropy` (T, B, n_actions), the per-component
+        `log_softmax` list, and `baseline` (T, B) when the offline baseline exists. Gradients flow through the whole
         sequence (BPTT). With `lengths` (B,) and `groups` > 1, the episodes are replayed in that many groups of
         similar length, each cut to its own longest episode (less padding); outputs past the longest episode of
         a group are then 0.
@@ -358,27 +367,22 @@ class ControllerPolicy(BasePolicy):
         starts[0] = True
         latent, _ = self.controller.sequence(features, starts, self.initial_state(obs.shape[1]), context)
         log_probs = self.action_head.log_softmax(latent)
-        out = {
-            "log_prob": self.action_head.log_prob(log_probs, actions),
-            "entropy": self.action_head.entropy(log_probs),
-        }
+        log_prob = self.action_head.log_prob(log_probs, actions)
+        entropy = self.action_head.entropy(log_probs)
         if self._fixed:  # fixed components are certain: log-probability and entropy 0
-            free = torch.ones(len(self.action_dims), dtype=out["log_prob"].dtype, device=obs.device)
+            free = torch.ones(len(self.action_dims), dtype=log_prob.dtype, device=obs.device)
             free[list(self._fixed)] = 0.0
-            out["log_prob"] = out["log_prob"] * free
-            out["entropy"] = out["entropy"] * free
-        out["log_softmax"] = log_probs  # type: ignore[assignment]
-        if self.baseline is not None:
-            out["baseline"] = self.baseline(features, context["tape"][0])
-        return out
+            log_prob, entropy = log_prob * free, entropy * free
+        baseline = None if self.baseline is None else self.baseline(features, context["tape"][0])
+        return EpisodeReplay(log_prob, entropy, log_probs, baseline)
 
     def _evaluate_in_groups(
         self, obs: torch.Tensor, actions: torch.Tensor, lengths: torch.Tensor, groups: int
-    ) -> dict[str, torch.Tensor]:
+    ) -> EpisodeReplay:
         """`evaluate_episodes` over groups of episodes sorted by length, put back into the (T, B) layout."""
         horizon = obs.shape[0]
         order = torch.argsort(lengths, stable=True)
-        parts: list[dict[str, torch.Tensor]] = []
+        parts: list[EpisodeReplay] = []
         for index in torch.tensor_split(order, min(groups, len(order))):
             steps = max(1, int(lengths[index].max()))
             parts.append(self.evaluate_episodes(obs[:steps, index], actions[:steps, index]))
@@ -389,10 +393,13 @@ class ControllerPolicy(BasePolicy):
             padded = [F.pad(t, [0, 0] * (t.dim() - 1) + [0, horizon - t.shape[0]]) for t in tensors]
             return torch.cat(padded, dim=1).index_select(1, inverse)
 
-        out = {key: join([p[key] for p in parts]) for key in parts[0] if key != "log_softmax"}
-        n_components = len(parts[0]["log_softmax"])
-        out["log_softmax"] = [join([p["log_softmax"][k] for p in parts]) for k in range(n_components)]  # type: ignore[assignment]
-        return out
+        n_components = len(parts[0].log_softmax)
+        return EpisodeReplay(
+            log_prob=join([p.log_prob for p in parts]),
+            entropy=join([p.entropy for p in parts]),
+            log_softmax=[join([p.log_softmax[k] for p in parts]) for k in range(n_components)],
+            baseline=None if parts[0].baseline is None else join([p.baseline for p in parts]),  # type: ignore[misc]
+        )
 
     def forward(self, obs: torch.Tensor, deterministic: bool = False) -> torch.Tensor:
         """Actions for observations taken each at an episode start (stateless use); see `predict` for

@@ -98,7 +98,7 @@ def make_policy(controller: str, seed: int = 0) -> ControllerPolicy:
 
 def sequence_log_prob(policy: ControllerPolicy, batch: EpisodeBatch) -> torch.Tensor:
     """log P_b for every enumerated sequence b."""
-    return policy.evaluate_episodes(batch.obs, batch.actions)["log_prob"].sum(dim=(0, 2))
+    return policy.evaluate_episodes(batch.obs, batch.actions).log_prob.sum(dim=(0, 2))
 
 
 def exact_objective(policy: ControllerPolicy, batch: EpisodeBatch) -> float:

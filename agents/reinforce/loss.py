@@ -83,9 +83,9 @@ def reinforce_loss(
             raise ValueError('config.baseline == "online" needs the online_baseline tensor')
         advantages = returns - online_baseline[: returns.shape[0], None].to(returns.dtype)
     elif config.baseline == "offline":
-        if "baseline" not in out:
+        if out.baseline is None:
             raise ValueError('config.baseline == "offline" needs a policy built with offline_baseline=True')
-        values = out["baseline"]
+        values = out.baseline
         baseline_loss = masked_mean((returns - values) ** 2, mask)
         advantages = returns - values.detach()
         stats["baseline_loss"] = baseline_loss.detach()
@@ -95,7 +95,7 @@ def reinforce_loss(
         advantages = (advantages - mean) / (std + 1e-8)
     advantages = advantages.detach()
 
-    log_prob = out["log_prob"]
+    log_prob = out.log_prob
     symbol = policy.action_index("output_symbol")
     supervised_loss = returns.new_zeros(())
     if config.supervised_output:
@@ -103,7 +103,7 @@ def reinforce_loss(
             raise ValueError("supervised_output needs an output_symbol action component (pass action_names)")
         rl_components = [k for k in range(log_prob.shape[-1]) if k != symbol]
         writes = (batch.targets >= 0) & batch.mask
-        target_logp = out["log_softmax"][symbol].gather(-1, batch.targets.clamp_min(0).unsqueeze(-1)).squeeze(-1)
+        target_logp = out.log_softmax[symbol].gather(-1, batch.targets.clamp_min(0).unsqueeze(-1)).squeeze(-1)
         supervised_loss = -(weights * (target_logp * writes).sum(0)).sum()
         stats["supervised_loss"] = supervised_loss.detach()
     else:
@@ -111,7 +111,7 @@ def reinforce_loss(
     score = log_prob[..., rl_components].sum(-1)
 
     policy_loss = -(weights * (score * advantages * mask).sum(0)).sum()
-    entropy = masked_mean(out["entropy"][..., rl_components].sum(-1), mask)
+    entropy = masked_mean(out.entropy[..., rl_components].sum(-1), mask)
     loss = (
         policy_loss
         - config.ent_coef * entropy

@@ -113,9 +113,9 @@ def test_predict_with_state_matches_episode_replay(controller: str) -> None:
     obs_seq = torch.as_tensor(np.stack(steps))
     with torch.no_grad():
         out = policy.evaluate_episodes(obs_seq, torch.as_tensor(np.stack(actions)))
-        greedy = torch.stack([lp.argmax(-1) for lp in out["log_softmax"]], dim=-1)
+        greedy = torch.stack([lp.argmax(-1) for lp in out.log_softmax], dim=-1)
     np.testing.assert_array_equal(greedy.numpy(), np.stack(actions))
-    assert out["log_prob"].shape == (6, 4, 4) and out["entropy"].shape == (6, 4, 4)
+    assert out.log_prob.shape == (6, 4, 4) and out.entropy.shape == (6, 4, 4)
 
 
 def test_predict_single_observation_and_episode_start_resets() -> None:
@@ -134,7 +134,7 @@ def test_offline_baseline_reads_tape() -> None:
     policy = make_policy(offline_baseline=True)
     obs = torch.as_tensor(np.stack([random_obs(2, seed=t) for t in range(3)]))
     out = policy.evaluate_episodes(obs, torch.zeros(3, 2, 4, dtype=torch.long))
-    assert out["baseline"].shape == (3, 2)
+    assert out.baseline.shape == (3, 2)
 
 
 def test_fixed_actions_are_never_sampled_and_carry_no_score_or_entropy(tmp_path) -> None:
@@ -145,8 +145,8 @@ def test_fixed_actions_are_never_sampled_and_carry_no_score_or_entropy(tmp_path)
     seq = torch.as_tensor(np.stack([random_obs(5, seed=t) for t in range(3)]))
     taken = torch.as_tensor(np.tile([2, 1, 1, 0], (3, 5, 1)))
     out = policy.evaluate_episodes(seq, taken)
-    assert (out["log_prob"][..., 1] == 0).all() and (out["entropy"][..., 1] == 0).all()
-    assert (out["log_prob"][..., 0] < 0).all() and (out["entropy"][..., 0] > 0).all()
+    assert (out.log_prob[..., 1] == 0).all() and (out.entropy[..., 1] == 0).all()
+    assert (out.log_prob[..., 0] < 0).all() and (out.entropy[..., 0] > 0).all()
     policy.save(str(tmp_path / "p.pt"))
     assert ControllerPolicy.load(str(tmp_path / "p.pt")).fixed_actions == {"memory_move": 1}
 

@@ -107,7 +107,7 @@ def test_supervised_symbol_is_left_out_of_the_entropy_bonus() -> None:
     batch = _batch(model, targets=3)
     _, stats = reinforce_loss(model.policy, batch, model.config)
     with torch.no_grad():
-        entropy = model.policy.evaluate_episodes(batch.obs, batch.actions)["entropy"]
+        entropy = model.policy.evaluate_episodes(batch.obs, batch.actions).entropy
     mask = batch.mask.float()
     rl_only = (entropy[..., :2].sum(-1) * mask).sum() / mask.sum()  # input_move, output_write
     torch.testing.assert_close(stats["entropy"], rl_only)
@@ -261,9 +261,9 @@ def test_replay_in_groups_matches_one_padded_replay(controller: str) -> None:
         grouped = model.policy.evaluate_episodes(batch.obs, batch.actions, lengths, 3)
         whole = model.policy.evaluate_episodes(batch.obs, batch.actions)
     mask = batch.mask.unsqueeze(-1)
-    torch.testing.assert_close(grouped["log_prob"] * mask, whole["log_prob"] * mask, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(grouped.log_prob * mask, whole.log_prob * mask, rtol=1e-5, atol=1e-6)
     shortest = lengths.argmin()
-    assert (grouped["log_prob"][lengths.max() - 1, shortest] == 0).all()  # past its group's longest episode
+    assert (grouped.log_prob[lengths.max() - 1, shortest] == 0).all()  # past its group's longest episode
     with pytest.raises(ValueError, match="replay_groups"):
         ReinforceConfig(replay_groups=0)
 
