@@ -6,7 +6,6 @@ Names follow rl_zoo3 (`ppo`, `a2c`, `dqn`, `ppo_lstm` for sb3-contrib's Recurren
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,15 +24,9 @@ class AlgoInfo:
 
     def load(self) -> type[BaseAlgorithm]:
         """Import and return the class."""
-        return _import(self.target)
+        from agents.harness.imports import import_object  # here: configs imports this module
 
-
-def _import(target: str) -> type:
-    module, _, name = target.partition(":")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as err:
-        raise ImportError(f"{target} is not available: {err}") from err
+        return import_object(self.target, trusted=True)
 
 
 ALGORITHMS: dict[str, AlgoInfo] = {

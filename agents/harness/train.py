@@ -7,7 +7,6 @@ run so that runs in parallel processes neither fight for cores nor lose determin
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
@@ -33,6 +32,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from agents.harness.atomic import atomic_save_model, atomic_write_json, chmod_as_umask
 from agents.harness.callbacks import AtomicCheckpoint, EpisodeLog, ProgressBar, StopOnSignal
 from agents.harness.configs import ConfigError, Hyperparams, load_hyperparams, resolved_entry, split_entry
+from agents.harness.imports import TRUSTED_PACKAGES, import_object, trusted_module
 from agents.harness.registry import ALGORITHMS, canonical_algo
 from agents.policies.discrete_actions import DiscreteActions
 
@@ -79,37 +79,12 @@ class TrainResult:
     top_time_s: float | None = None
 
 
-# Packages a config may name classes from (an env_wrapper, a "module:id" env id); anything else needs the user's
-# explicit trust (`--trust-imports`), because importing a module runs its code.
-TRUSTED_PACKAGES = ("gymnasium", "stable_baselines3", "sb3_contrib", "memtape_env", "agents")
-
-
-def _trusted_module(module: str) -> bool:
-    return any(module == p or module.startswith(p + ".") for p in TRUSTED_PACKAGES)
-
-
-def import_object(path: str, trusted: bool = False) -> Any:
-    """`package.module.Name` or `package.module:Name` -> the object; modules outside TRUSTED_PACKAGES need `trusted`."""
-    module, sep, name = path.partition(":") if ":" in path else path.rpartition(".")
-    if not module or not name:
-        raise ValueError(f"expected a dotted path like package.module.Name, got {path!r}")
-    if not trusted and not _trusted_module(module):
-        raise ConfigError(
-            f"import path {path!r} is outside the allowed packages {list(TRUSTED_PACKAGES)}; "
-            "pass --trust-imports to import it anyway"
-        )
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as err:
-        raise ValueError(f"cannot import {path!r}: {err}") from err
-
-
 def check_env_id(env_id: str, trusted: bool = False) -> str:
     """Refuse gymnasium's `module:id` form (it imports `module`) unless the module is allowed or `trusted`."""
     if not isinstance(env_id, str) or not env_id:
         raise ConfigError(f"env id must be a non-empty string, got {env_id!r}")
     module, sep, _ = env_id.partition(":")
-    if sep and not trusted and not _trusted_module(module):
+    if sep and not trusted and not trusted_module(module):
         raise ConfigError(
             f"env id {env_id!r} would import module {module!r}, which is outside the allowed packages "
             f"{list(TRUSTED_PACKAGES)}; pass --trust-imports to allow it"
