@@ -14,10 +14,19 @@ import sys
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from agents.harness.registry import ALGORITHMS, canonical_algo
 
@@ -47,6 +56,15 @@ def config_dirs(kind: str) -> list[Path]:
 META_KEYS = ("n_envs", "n_timesteps", "policy", "env_wrapper", "env_kwargs")
 
 
+def _whole_float(value: Any) -> Any:
+    """rl_zoo3 writes budgets as `!!float 1e5`: a whole float is taken as the int it equals."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Steps = Annotated[int, BeforeValidator(_whole_float)]
+"""A number of env steps; YAML's `2e6` accepted."""
+
+
 class ConfigError(ValueError):
     """A config file or value is wrong; the message names the key and the file."""
 
@@ -61,18 +79,10 @@ class RunMeta(Strict):
     """The rl_zoo3 keys of a hyperparameter entry that are not constructor arguments."""
 
     n_envs: int = Field(8, gt=0, description="number of parallel environments")
-    n_timesteps: int = Field(100_000, gt=0, description="default training budget in env steps")
+    n_timesteps: Steps = Field(100_000, gt=0, description="default training budget in env steps")
     policy: str | None = Field(None, description="SB3 policy name; None takes the algorithm's default")
     env_wrapper: str | None = Field(None, description="dotted path of a gymnasium wrapper applied to each env")
     env_kwargs: dict[str, Any] = Field(default_factory=dict, description="env constructor kwargs this entry needs")
-
-    @field_validator("n_timesteps", mode="before")
-    @classmethod
-    def _float_steps(cls, value: Any) -> Any:
-        """rl_zoo3 writes budgets as `!!float 1e5`; accept whole floats."""
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        return value
 
 
 class Hyperparams(Strict):
@@ -345,15 +355,7 @@ class TaskEntry(Strict):
     env_kwargs: dict[str, Any] = Field(default_factory=dict, description="kwargs for the training env")
     threshold: float | None = Field(None, description="mean episode return counted as solved; None: spec's")
     eval_lengths: list[int] = Field(default_factory=list, description="fixed lengths for generalisation eval")
-    timesteps: int | None = Field(None, gt=0, description="this task's env-step budget; None: the suite's")
-
-    @field_validator("timesteps", mode="before")
-    @classmethod
-    def _float_steps(cls, value: Any) -> Any:
-        """Budgets written as `2e6` in YAML."""
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        return value
+    timesteps: Steps | None = Field(None, gt=0, description="this task's env-step budget; None: the suite's")
 
     @field_validator("eval_lengths")
     @classmethod
@@ -393,16 +395,9 @@ class AlgoEntry(Strict):
 class Budget(Strict):
     """How long each run trains: env steps, with an optional wall-clock cap and early stop at the threshold."""
 
-    timesteps: int = Field(gt=0, description="env steps per run")
+    timesteps: Steps = Field(gt=0, description="env steps per run")
     wall_time_s: float | None = Field(None, gt=0, description="stop a run after this many seconds")
     stop_at_threshold: bool = Field(False, description="stop a run once its rolling return reaches threshold")
-
-    @field_validator("timesteps", mode="before")
-    @classmethod
-    def _float_steps(cls, value: Any) -> Any:
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        return value
 
 
 class EvalSpec(Strict):
