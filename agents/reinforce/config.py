@@ -1,8 +1,15 @@
-"""Hyperparameters of `Reinforce`, one dataclass, one line each (CleanRL style)."""
+"""Hyperparameters of `Reinforce`, one dataclass, one line each (CleanRL style).
+
+`Reinforce.__init__` names every field as a keyword argument with the same default and builds this dataclass
+from them: the signature is what `help()`, IDEs and the config harness read, the dataclass is the one place of
+defaults and validation.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+
+from stable_baselines3.common.type_aliases import Schedule
 
 BASELINES = ("none", "online", "offline")
 
@@ -11,7 +18,7 @@ BASELINES = ("none", "online", "offline")
 class ReinforceConfig:
     """Variance-reduced REINFORCE with backprop through whole episodes (RL-NTM, Section 4)."""
 
-    learning_rate: float = 1e-3
+    learning_rate: float | Schedule = 1e-3
     """Adam step size (SB3 schedules accepted: a callable of the progress remaining)."""
     batch_episodes: int = 16
     """complete episodes per gradient update."""

@@ -269,13 +269,16 @@ def test_replay_in_groups_matches_one_padded_replay(controller: str) -> None:
 
 
 def test_signature_names_every_hyperparameter_with_the_config_default() -> None:
-    """SB3 style: every ReinforceConfig field is an explicit keyword of Reinforce with the same default."""
+    """SB3 style: every ReinforceConfig field is an explicit keyword of Reinforce with the same default and
+    annotation, and every other keyword is one of SB3's common ones: the two cannot drift apart."""
     import dataclasses
     import inspect
+    import typing
 
     from agents.reinforce import Reinforce, ReinforceConfig
 
     params = inspect.signature(Reinforce.__init__).parameters
+    hints, config_hints = typing.get_type_hints(Reinforce.__init__), typing.get_type_hints(ReinforceConfig)
     fields = {f.name: f.default for f in dataclasses.fields(ReinforceConfig)}
     sb3 = {"self", "policy", "env", "policy_kwargs", "stats_window_size", "tensorboard_log", "verbose", "seed"}
     sb3 |= {"device", "_init_setup_model"}
@@ -283,4 +286,9 @@ def test_signature_names_every_hyperparameter_with_the_config_default() -> None:
     for name, default in fields.items():
         assert params[name].default == default, name
         assert params[name].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, name
+        assert hints[name] == config_hints[name], name
     assert all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in params.values())
+    model = make_model(gamma=0.5, replay_groups=2)  # the constructor builds (and validates) its config
+    assert model.config == ReinforceConfig(gamma=0.5, replay_groups=2)
+    with pytest.raises(ValueError, match="replay_groups"):
+        make_model(replay_groups=0)
