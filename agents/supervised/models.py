@@ -11,6 +11,7 @@ target symbols), so the loss, the success test and the error rates are written o
 
 from __future__ import annotations
 
+import abc
 from typing import Any, NamedTuple
 
 import torch
@@ -45,12 +46,12 @@ class Aligned(NamedTuple):
         return ((pred == self.reference) | (self.reference < 0)).all(dim=1)
 
 
-class SupervisedModel(nn.Module):
+class SupervisedModel(nn.Module, abc.ABC):
     """A model trained on (input, target) pairs: `align` scores a batch, `penalty` is an optional regulariser."""
 
+    @abc.abstractmethod
     def align(self, inputs: torch.Tensor, targets: torch.Tensor) -> Aligned:
         """Logits for `inputs` (batch, rows, width) aligned with `targets` (batch, target_len; -1 = none)."""
-        raise NotImplementedError
 
     def penalty(self) -> torch.Tensor | None:
         """A regularisation term the trainer may add (weighted by its pull), or None."""
