@@ -45,7 +45,12 @@ def curriculum_top(env: Any) -> float | None:
 
 
 class EpisodeLog(BaseCallback):
-    """Log finished episodes and apply the threshold and wall-clock stop rules."""
+    """Log finished episodes and apply the threshold and wall-clock stop rules.
+
+    With `stop_at_threshold`, a run stops once its rolling return reached the threshold and, on a memtape env,
+    its curriculum has reached its top level: the return alone can pass the threshold a few levels short of the
+    top, where stopping would leave the run unsolved by the bench's success test.
+    """
 
     def __init__(
         self,
@@ -100,7 +105,11 @@ class EpisodeLog(BaseCallback):
             )
             if reached and self.threshold_step is None:
                 self.threshold_step, self.threshold_time_s = self.num_timesteps, now
-        if self.stop_at_threshold and self.threshold_step is not None:
+        if (
+            self.stop_at_threshold
+            and self.threshold_step is not None
+            and (self.top is None or self.top_step is not None)
+        ):
             self.stopped_by = "threshold"
             return False
         if self.wall_time_s is not None and now >= self.wall_time_s:

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from agents.harness.configs import ConfigError
-from agents.harness.registry import ALGORITHMS, ALIASES, canonical_algo
+from agents.harness.registry import ALGORITHMS, ALIASES, SUPERVISED, canonical_algo
 
 USER_ERRORS = (ConfigError, ValueError, OSError, ImportError)
 
@@ -361,6 +361,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ray_address=args.ray_address,
         ray_num_cpus=args.ray_cpus,
         trust_imports=args.trust_imports,
+        tasks=args.tasks,
+        algorithms=args.algorithms,
     )
     print()
     print(outcome.report)
@@ -402,6 +404,7 @@ def _shown_path(path: Path) -> str:
 
 def check_suite_runs(runs: list[Any]) -> None:
     """Build each (algorithm, task) cell's env and model once, so what would fail at run time fails now."""
+    from agents.harness.bench.supervised import check_supervised_run
     from agents.harness.train import TrainSpec, check_run
 
     seen: set[tuple[str, str]] = set()
@@ -410,7 +413,10 @@ def check_suite_runs(runs: list[Any]) -> None:
             continue
         seen.add((run.algo_name, run.task_id))
         try:
-            check_run(TrainSpec(**run.train))
+            if run.train["algo"] == SUPERVISED:
+                check_supervised_run(run.train)
+            else:
+                check_run(TrainSpec(**run.train))
         except USER_ERRORS as err:
             raise ValueError(f"{run.algo_name} on {run.task_id}: {err}") from err
 
@@ -470,7 +476,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace the run already in --out")
     p.add_argument("--trust-imports", action="store_true", help="allow import paths outside the known packages")
     p.add_argument("--threshold", type=finite_float, help="solved threshold (default: the env's reward_threshold)")
-    p.add_argument("--stop-at-threshold", action="store_true", help="stop once the threshold is reached")
+    p.add_argument(
+        "--stop-at-threshold",
+        action="store_true",
+        help="stop once the threshold is reached (and the curriculum is at its top)",
+    )
     p.add_argument("--wall-time", type=positive_float, help="stop after this many seconds")
     p.add_argument("--max-length", type=positive_int, help="longest input the controller must handle (sizes tape/NGPU)")
     p.add_argument("--checkpoint-freq", type=positive_int, default=50_000, help="env steps between checkpoints")
@@ -512,6 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fresh", action="store_true", help="delete earlier results instead of resuming")
     p.add_argument("--report-dir", help="where report.md, CSVs and plots go (default: --out)")
     p.add_argument("--check", action="store_true", help="validate the suite and exit")
+    p.add_argument("--tasks", nargs="+", metavar="ID", help="run only these task ids of the suite")
+    p.add_argument("--algorithms", nargs="+", metavar="NAME", help="run only these algorithm rows of the suite")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--trust-imports", action="store_true", help="allow import paths outside the known packages")
     p.set_defaults(func=cmd_bench)

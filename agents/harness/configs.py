@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from agents.harness.registry import ALGORITHMS, canonical_algo
+from agents.harness.registry import ALGORITHMS, SUPERVISED, canonical_algo
 
 
 def packaged_config_root() -> Path:
@@ -369,12 +369,14 @@ class AlgoEntry(Strict):
     """One algorithm of a suite: an SB3 algorithm, overrides on its hyperparameter file, and env kwargs."""
 
     name: str = Field(description="label in tables and run directories")
-    algo: str = Field(description="ppo, a2c, dqn, ppo_lstm (RecurrentPPO) or reinforce")
+    algo: str = Field(description="ppo, a2c, dqn, ppo_lstm (RecurrentPPO), reinforce, or supervised (backprop)")
     hyperparams: dict[str, Any] = Field(default_factory=dict, description="overrides on configs/hyperparams")
     env_kwargs: dict[str, Any] = Field(default_factory=dict, description="extra env kwargs this algorithm needs")
     tasks: list[str] | None = Field(None, description="restrict to these task ids; None runs every task")
     seeds: list[int] | None = Field(None, min_length=1, description="this algorithm's seeds; None: the suite's")
-    controller: str | None = Field(None, description="reinforce only: controller name, env wiring added for it")
+    controller: str | None = Field(
+        None, description="reinforce and supervised: controller name (reinforce: env wiring added for it)"
+    )
     max_length: int | None = Field(
         None, gt=0, description="longest input this algorithm meets: caps eval lengths and sizes the controller"
     )
@@ -382,6 +384,8 @@ class AlgoEntry(Strict):
     @field_validator("algo")
     @classmethod
     def _known(cls, value: str) -> str:
+        if str(value).lower() == SUPERVISED:
+            return SUPERVISED
         return canonical_algo(value)
 
     @field_validator("name")
@@ -397,7 +401,11 @@ class Budget(Strict):
 
     timesteps: Steps = Field(gt=0, description="env steps per run")
     wall_time_s: float | None = Field(None, gt=0, description="stop a run after this many seconds")
-    stop_at_threshold: bool = Field(False, description="stop a run once its rolling return reaches threshold")
+    stop_at_threshold: bool = Field(
+        False,
+        description="stop a run once its rolling return reaches the threshold and its curriculum reached its top "
+        "(supervised rows: once solved at the top length)",
+    )
 
 
 class EvalSpec(Strict):
@@ -436,8 +444,10 @@ class Suite(Strict):
             raise ValueError(f"algorithm names must be unique, repeated: {sorted(dup)}")
         ids = {t.id for t in self.tasks}
         for a in self.algorithms:
-            if a.controller is not None and a.algo != "reinforce":
-                raise ValueError(f"algorithm {a.name!r}: 'controller' applies to algo reinforce only")
+            if a.controller is not None and a.algo not in ("reinforce", SUPERVISED):
+                raise ValueError(f"algorithm {a.name!r}: 'controller' applies to algo reinforce and supervised only")
+            if a.algo == SUPERVISED and a.controller is None:
+                raise ValueError(f"algorithm {a.name!r}: algo supervised needs a 'controller'")
             for t in a.tasks or []:
                 if t not in ids:
                     raise ValueError(f"algorithm {a.name!r} restricts to task {t!r}, which the suite lacks")
@@ -503,11 +513,26 @@ def parse_suite(data: Any, where: str, check: bool = True) -> Suite:
                         f"(known: {sorted(CONTROLLERS)})"
                     )
             for task in suite.tasks:
+                if algo.tasks is not None and task.id not in algo.tasks:
+                    continue
                 try:
-                    load_hyperparams(algo.algo, task.id, with_controller(algo.hyperparams, algo.controller))
+                    if algo.algo == SUPERVISED:
+                        check_supervised(algo.controller or "", algo.hyperparams, task.id)
+                    else:
+                        load_hyperparams(algo.algo, task.id, with_controller(algo.hyperparams, algo.controller))
                 except ConfigError as err:
                     raise ConfigError(f"{where}: key 'algorithms.{i}.hyperparams' ({algo.name}): {err}") from err
     return suite
+
+
+def check_supervised(controller: str, hyperparams: dict[str, Any], env_id: str) -> None:
+    """Raise ConfigError when a supervised row's controller or hyperparameters do not make a valid config."""
+    from agents.harness.bench.supervised import supervised_config
+
+    try:
+        supervised_config(env_id, controller, hyperparams, seed=0)
+    except (ValueError, TypeError, KeyError) as err:
+        raise ConfigError(str(err).strip("'\"")) from err
 
 
 def suite_path(name_or_path: str, search: list[Path] | None = None) -> Path:

@@ -36,6 +36,8 @@ ALGORITHMS: dict[str, AlgoInfo] = {
     "ppo_lstm": AlgoInfo("sb3_contrib:RecurrentPPO", "MlpLstmPolicy", recurrent=True, discrete_actions=False),
     "reinforce": AlgoInfo("agents.reinforce:Reinforce", "ControllerPolicy", recurrent=True, discrete_actions=False),
 }
+SUPERVISED = "supervised"
+"""Suites only: the supervised trainer as a bench row (`agents.harness.bench.supervised`), not an SB3 algorithm."""
 ALIASES = {"recurrentppo": "ppo_lstm", "recurrent_ppo": "ppo_lstm", "rppo": "ppo_lstm"}
 
 

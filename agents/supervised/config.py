@@ -39,6 +39,7 @@ class SupervisedConfig:
     seed: int = 0  # seeds numpy and torch
     checkpoint: str | None = None  # checkpoint path (atomic, resumed from); PATH.best: best model at max_length
     checkpoint_every: int = 200  # steps between checkpoints
+    stop_accuracy: float = 0.0  # stop once the sequence accuracy of an evaluation at max_length reaches this (0: never)
     time_budget: float = 0.0  # seconds of training before stopping with a checkpoint (0: no limit)
     test_lengths: list[int] = field(default_factory=list)  # lengths to test after training
     test_samples: int = 32  # sequences per test length
@@ -64,6 +65,8 @@ class SupervisedConfig:
         for name in NON_NEGATIVE:
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0 <= self.stop_accuracy <= 1:
+            raise ValueError(f"stop_accuracy must be in [0, 1], got {self.stop_accuracy!r}")
         if not 0 < self.promote_accuracy <= 1:
             raise ValueError(f"promote_accuracy must be in (0, 1], got {self.promote_accuracy!r}")
         if self.start_length is not None and self.start_length < 1:

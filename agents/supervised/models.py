@@ -68,6 +68,7 @@ class NeuralGPUModel(SupervisedModel):
         self.gpu = NeuralGPU(task.input_base + 1, **gpu_kwargs)
         self.readout = nn.Linear(self.gpu.channels, task.output_base + 1)
         self.pad_class = task.output_base
+        self.blank = task.blank
 
     def forward(self, tape: torch.Tensor, target_len: int) -> torch.Tensor:
         """Logits for every column of the tape (batch, width); `target_len` > width is an error."""
@@ -83,6 +84,8 @@ class NeuralGPUModel(SupervisedModel):
 
     def align(self, inputs: torch.Tensor, targets: torch.Tensor) -> Aligned:
         tape = inputs[:, 0]
+        if targets.shape[1] > tape.shape[1]:  # an answer longer than the input: pad the tape with blanks, as the paper
+            tape = F.pad(tape, (0, targets.shape[1] - tape.shape[1]), value=self.blank)
         width = tape.shape[1]
         symbols = torch.zeros(targets.shape[0], width, dtype=torch.bool, device=targets.device)
         symbols[:, : targets.shape[1]] = targets >= 0

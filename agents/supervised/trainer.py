@@ -102,8 +102,10 @@ class Trainer:
             raise ValueError(f"start length {self.length} exceeds max_length {cfg.max_length}")
         self.pull = cfg.relax_pull
         self.history: list[dict[str, float]] = []
+        self.stopped_by = ""  # why the last `train` ended: "steps", "stop_accuracy" or "time_budget"
         self.losses: list[float] = []  # training losses since the last evaluation
         self.best_error = math.inf  # lowest sequence error of an evaluation at max_length so far
+        self.top_step: int | None = 0 if self.length == cfg.max_length else None  # first step at max_length
         if cfg.checkpoint and os.path.exists(cfg.checkpoint):
             self.load(cfg.checkpoint)
 
@@ -119,6 +121,7 @@ class Trainer:
             "history": self.history,
             "losses": self.losses,
             "best_error": self.best_error,
+            "top_step": self.top_step,
             "numpy_rng": self.rng.bit_generator.state,
             "torch_rng": torch.get_rng_state(),
         }
@@ -135,6 +138,7 @@ class Trainer:
         self.step, self.length, self.pull = ckpt["step"], ckpt["length"], ckpt["pull"]
         self.history, self.losses = ckpt["history"], ckpt.get("losses", [])
         self.best_error = ckpt.get("best_error", math.inf)
+        self.top_step = ckpt.get("top_step")
         self.rng.bit_generator.state = ckpt["numpy_rng"]
         torch.set_rng_state(ckpt["torch_rng"])
 
@@ -173,6 +177,7 @@ class Trainer:
         """Train up to `cfg.steps` (or the time budget), promoting the curriculum; returns the evaluations."""
         cfg = self.cfg
         start = time.monotonic()
+        self.stopped_by = "steps"
         while self.step < cfg.steps:
             loss, _ = self.train_step()
             self.losses.append(loss)
@@ -193,14 +198,22 @@ class Trainer:
                     # Long runs can collapse (the Neural GPU does): keep the best model at the top length too.
                     self.best_error = res.sequence_error
                     save_checkpoint(cfg.checkpoint + ".best", self.state_dict())
+                if at_top and cfg.stop_accuracy and 1 - res.sequence_error >= cfg.stop_accuracy:
+                    if log:
+                        print(json.dumps({"stopped": "stop_accuracy", "step": self.step}), flush=True)
+                    self.stopped_by = "stop_accuracy"
+                    break
                 if 1 - res.sequence_error >= cfg.promote_accuracy and self.length < cfg.max_length:
                     self.length += 1
                     self.pull *= cfg.relax_pull_growth
+                    if self.length == cfg.max_length:
+                        self.top_step = self.step
             if self.step % cfg.checkpoint_every == 0:
                 self.save()
             if cfg.time_budget and time.monotonic() - start > cfg.time_budget:
                 if log:
                     print(json.dumps({"stopped": "time_budget", "step": self.step, "length": self.length}), flush=True)
+                self.stopped_by = "time_budget"
                 break
         self.save()
         return self.history

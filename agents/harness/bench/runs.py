@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from agents.harness.atomic import atomic_write_json
-from agents.harness.configs import Suite, with_controller
+from agents.harness.configs import Suite, resolved_entry, with_controller
 from agents.harness.controller_setup import longest_input
+from agents.harness.registry import SUPERVISED
 
 RESULT_FILE = "result.json"
+SUPERVISED_KEYS = ("algo", "env_id", "seed", "hyperparams", "wall_time_s", "stop_at_threshold")
+"""The training fields of a supervised cell (`agents.harness.bench.supervised`); it adds its controller."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Run:
     eval_lengths: tuple[int, ...]
     eval_episodes: int
     max_steps_factor: int
+    config: str = ""  # hash of the resolved hyperparameters (the preset file's entry): editing a preset reruns
 
     @property
     def dirname(self) -> str:
@@ -58,7 +62,10 @@ def expand(suite: Suite, trust_imports: bool = False) -> list[Run]:
             hyperparams = with_controller(algo.hyperparams, algo.controller)
             env_kwargs = {**task.env_kwargs, **algo.env_kwargs}
             longest = longest_input(task.id, lengths, algo.max_length) if algo.algo == "reinforce" else None
+            if algo.algo == SUPERVISED:  # its own budget (hyperparams.steps, in updates) and the suite's controller
+                hyperparams = dict(algo.hyperparams)
             timesteps = task.timesteps or suite.budget.timesteps
+            config = config_hash(algo.algo, task.id, hyperparams, longest)
             for seed in algo.seeds or suite.seeds:
                 train = {
                     "algo": algo.algo,
@@ -74,6 +81,9 @@ def expand(suite: Suite, trust_imports: bool = False) -> list[Run]:
                     "checkpoint_freq": max(timesteps // 4, 1),
                     "max_length": longest,
                 }
+                if algo.algo == SUPERVISED:
+                    train = {k: train[k] for k in SUPERVISED_KEYS}
+                    train["controller"] = algo.controller
                 if trust_imports:
                     train["trust_imports"] = True
                 runs.append(
@@ -85,9 +95,22 @@ def expand(suite: Suite, trust_imports: bool = False) -> list[Run]:
                         eval_lengths=tuple(lengths),
                         eval_episodes=suite.eval.episodes,
                         max_steps_factor=suite.eval.max_steps_factor,
+                        config=config,
                     )
                 )
     return runs
+
+
+def config_hash(algo: str, env_id: str, hyperparams: dict[str, Any], longest: int | None) -> str:
+    """Hash of the hyperparameters a cell really trains with: its row's overrides on the preset file's entry."""
+    if algo == SUPERVISED:
+        from agents.harness.bench.supervised import DEFAULTS
+
+        resolved = {**DEFAULTS, **hyperparams}
+    else:
+        resolved = resolved_entry(algo, env_id, hyperparams, max_length=longest)
+    blob = json.dumps(resolved, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def read_result(root: str | Path, run: Run) -> dict[str, Any] | None:
@@ -123,6 +146,13 @@ def execute(run: Run, root: str | Path) -> dict[str, Any]:
         "spec_hash": run.spec_hash(),
     }
     try:
+        if run.train["algo"] == SUPERVISED:
+            from agents.harness.bench.supervised import execute_supervised
+
+            result.update(execute_supervised(run.train, run.eval_lengths, run.eval_episodes, out))
+            result["status"] = "ok"
+            write_result(root, run, result)
+            return result
         trained = train(TrainSpec(**run.train), out, force=True)
         if trained.stopped_by == "interrupted":
             result["status"] = "interrupted"

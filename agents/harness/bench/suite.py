@@ -41,10 +41,17 @@ def run_suite(
     ray_address: str | None = None,
     ray_num_cpus: int | None = None,
     trust_imports: bool = False,
+    tasks: list[str] | None = None,
+    algorithms: list[str] | None = None,
 ) -> SuiteOutcome:
-    """Execute the suite's missing runs with `backend` ("local" or "ray") and report on all of them."""
+    """Execute the suite's missing runs with `backend` ("local" or "ray") and report on every finished one.
+
+    `tasks` and `algorithms` (task ids, algorithm names) run only that part of the grid; the report still covers
+    every finished run, so a suite too long for one sitting is run part by part into the same `out`.
+    """
     if backend not in ("local", "ray"):
         raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
+    check_selection(suite, tasks, algorithms)
     root = Path(out)
     if fresh and root.exists():
         remove_bench_dir(root)
@@ -52,13 +59,19 @@ def run_suite(
     (root / BENCH_MARKER).touch()
     runs = expand(suite, trust_imports)
     done = {run.dirname: r for run in runs if (r := read_result(root, run)) is not None}
-    todo = [run for run in runs if run.dirname not in done]
+    todo = [
+        run
+        for run in runs
+        if run.dirname not in done
+        and (tasks is None or run.task_id in tasks)
+        and (algorithms is None or run.algo_name in algorithms)
+    ]
 
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(runs), initial=len(done), desc=f"bench {suite.name}", unit="run", dynamic_ncols=True)
+        bar = tqdm(total=len(todo), desc=f"bench {suite.name}", unit="run", dynamic_ncols=True)
 
     def on_done(run: Run, result: dict[str, Any]) -> None:
         done[run.dirname] = result
@@ -85,6 +98,17 @@ def run_suite(
     if interrupted:
         raise BenchInterrupted(f"interrupted: {len(results)} of {len(runs)} runs finished; report in {report_to}")
     return SuiteOutcome(results=results, resumed=len(runs) - len(todo), files=files, report=markdown(suite, results))
+
+
+def check_selection(suite: Suite, tasks: list[str] | None, algorithms: list[str] | None) -> None:
+    """Raise ValueError naming a selected task id or algorithm name that the suite does not have."""
+    for what, chosen, known in (
+        ("task", tasks, [t.id for t in suite.tasks]),
+        ("algorithm", algorithms, [a.name for a in suite.algorithms]),
+    ):
+        unknown = [x for x in chosen or [] if x not in known]
+        if unknown:
+            raise ValueError(f"suite {suite.name!r} has no {what} {unknown[0]!r} (it has: {', '.join(known)})")
 
 
 def report_suite(suite: Suite, out: str | Path, report_dir: str | Path | None = None) -> SuiteOutcome:
