@@ -131,3 +131,44 @@ def test_killed_bench_resumes_without_losing_or_repeating_runs(tmp_path: Path) -
     for path, content in finished.items():  # not lost, not repeated
         assert path.read_bytes() == content and path.stat().st_mtime_ns == mtimes[path]
     assert all(json.loads(p.read_text())["status"] == "ok" for p in results)
+
+
+def test_mini_suite_two_tasks_two_seeds_run_part_by_part(tmp_path: Path) -> None:
+    """The 2-task, 2-seed mini suite: run one part (--tasks/--algorithms), then the rest; the report covers both."""
+    data = tiny_suite_data([0, 1], timesteps=64)
+    data["tasks"].append({"id": "memtape/ClassicReverse-v0", "eval_lengths": [2]})
+    suite = parse_suite(data, "tiny")
+    part = run_suite(suite, tmp_path / "out", progress=False, tasks=["memtape/ClassicReverse-v0"], algorithms=["ppo"])
+    assert [(r["task_id"], r["algo_name"], r["seed"]) for r in part.results] == [
+        ("memtape/ClassicReverse-v0", "ppo", 0),
+        ("memtape/ClassicReverse-v0", "ppo", 1),
+    ]
+    rest = run_suite(suite, tmp_path / "out", progress=False)
+    assert rest.resumed == 2 and len(rest.results) == 8
+    assert all(r["status"] == "ok" for r in rest.results)
+    assert "| memtape/ClassicReverse-v0 | reinforce_lstm | 0/2 |" in rest.report
+
+
+def test_selection_names_what_the_suite_lacks(tmp_path: Path) -> None:
+    suite = parse_suite(tiny_suite_data([0]), "tiny")
+    for kwargs, named in (({"tasks": ["memtape/Copy-v0"]}, "memtape/Copy-v0"), ({"algorithms": ["dqn"]}, "dqn")):
+        try:
+            run_suite(suite, tmp_path / "out", progress=False, **kwargs)
+        except ValueError as err:
+            assert named in str(err) and "it has" in str(err)
+        else:
+            raise AssertionError(f"{kwargs} was accepted")
+    assert not list((tmp_path / "out").glob(f"*/{RESULT_FILE}")) if (tmp_path / "out").exists() else True
+
+
+def test_editing_a_preset_reruns_its_cells(tmp_path: Path, monkeypatch) -> None:
+    """A run's spec hash covers the resolved preset entry: a changed hyperparameter file invalidates old results."""
+    monkeypatch.chdir(tmp_path)
+    suite = parse_suite(tiny_suite_data([0]), "tiny")
+    before = {run.dirname: run.spec_hash() for run in expand(suite)}
+    conf = tmp_path / "configs" / "hyperparams"
+    conf.mkdir(parents=True)
+    (conf / "ppo.yml").write_text("default:\n  n_envs: 2\n  policy: MlpPolicy\n  ent_coef: 0.05\n")
+    after = {run.dirname: run.spec_hash() for run in expand(suite)}
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {run.dirname for run in expand(suite) if run.algo_name == "ppo"}

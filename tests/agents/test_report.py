@@ -129,8 +129,9 @@ def test_memtape_report_renders_finished_runs_without_running(tmp_path, capsys) 
     assert main(["report", str(suite_file), "--out", str(out), "--readme", str(readme)]) == 0
     text = readme.read_text()
     assert "stale" not in text and text.endswith("rest\n")
-    assert "| memtape/Copy-v0 | a | 5/10 | 0.50 [0.20, 0.80] |" in text
-    assert "`memtape bench known`" in text and "from 20 finished runs" in text
+    assert "| task | a |" in text
+    assert "| Copy-v0 | 5/10 [0.20, 0.80] |" in text and "| Reverse-v0 | 0/10 [0.00, 0.00] |" in text
+    assert "`memtape bench known`" in text and "the 20 finished runs (of 20)" in text
     assert (out / "report.md").is_file() and (out / "curriculum.png").is_file()
 
 
