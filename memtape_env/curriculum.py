@@ -302,3 +302,20 @@ def make_curriculum(
         window, shortfall = (c.window, c.shortfall) if c.kind == "classic" else (10, -1.0)
         return ClassicCurriculum(max(c.start_length, floor), window, shortfall, cap=max(high - 2, floor))
     return MixtureCurriculum(min(max(task.curriculum.start_length, floor), high), floor, high)
+
+
+def find_curriculum(env: object) -> Curriculum | None:
+    """The live curriculum behind `env`, or None when it has none (another package's env).
+
+    Takes a memtape env (possibly wrapped), a `MemTapeVectorEnv`, or an SB3 VecEnv (`MemTapeVecEnv`, or a
+    `DummyVecEnv` of memtape envs, whose first env is asked): the one place that knows where a curriculum lives.
+    """
+    get_attr = getattr(env, "get_attr", None)
+    if callable(get_attr):  # an SB3 VecEnv
+        try:
+            found = get_attr("curriculum", indices=[0])[0]
+        except (AttributeError, IndexError, KeyError, TypeError):
+            return None
+    else:
+        found = getattr(getattr(env, "unwrapped", env), "curriculum", None)
+    return found if isinstance(found, Curriculum) else None

@@ -21,26 +21,20 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.harness.atomic import atomic_save_model, atomic_write_text
+from memtape_env.curriculum import find_curriculum
 
 EPISODE_FIELDS = ("step", "time_s", "return", "length", "curriculum")
 
 
-def _curriculum(env: Any) -> Any:
-    try:
-        return env.get_attr("curriculum", [0])[0]
-    except (AttributeError, IndexError, TypeError):
-        return None
-
-
 def curriculum_level(env: Any) -> float | None:
     """The current curriculum length of a memtape VecEnv (its first env), or None for other envs."""
-    curriculum = _curriculum(env)
+    curriculum = find_curriculum(env)
     return None if curriculum is None else float(curriculum.level)
 
 
 def curriculum_top(env: Any) -> float | None:
     """The highest curriculum level of a memtape VecEnv (its first env), or None for other envs."""
-    curriculum = _curriculum(env)
+    curriculum = find_curriculum(env)
     return None if curriculum is None else float(curriculum.top_level)
 
 

@@ -30,6 +30,7 @@ from agents.policies import ControllerPolicy, space_dims
 from agents.reinforce.buffer import EpisodeArrays, EpisodeBuffer
 from agents.reinforce.config import ReinforceConfig
 from agents.reinforce.loss import EpisodeBatch, reinforce_loss
+from memtape_env.curriculum import find_curriculum
 
 SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
 
@@ -73,6 +74,8 @@ class Reinforce(BaseAlgorithm):
     :param max_grad_norm: global gradient-norm clip per update (<= 0 disables)
     :param replay_groups: replay the batch as this many groups of episodes of similar length (1: one padded
         batch, bit for bit; more: less padding on large batches, equal up to float rounding)
+    :param restart_steps: restart from fresh parameters when the env's curriculum has not left its start level
+        this many env steps after the last (re)start (0: never); the steps spent before a restart stay counted
     :param policy_kwargs: keyword arguments of the policy (the controller and its kwargs, fixed actions, ...)
     :param stats_window_size: episodes in the rolling statistics that are logged
     :param tensorboard_log: TensorBoard log directory (None: no logging)
@@ -102,6 +105,7 @@ class Reinforce(BaseAlgorithm):
         greedy_output_symbol: bool = False,
         max_grad_norm: float = 1.0,
         replay_groups: int = 1,
+        restart_steps: int = 0,
         policy_kwargs: dict[str, Any] | None = None,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
@@ -124,6 +128,7 @@ class Reinforce(BaseAlgorithm):
             greedy_output_symbol=greedy_output_symbol,
             max_grad_norm=max_grad_norm,
             replay_groups=replay_groups,
+            restart_steps=restart_steps,
         )
         super().__init__(
             policy,
@@ -142,6 +147,7 @@ class Reinforce(BaseAlgorithm):
         # Returns and lengths of the episodes Reinforce finished (the env need not be Monitor-wrapped).
         self.episode_returns: deque[float] = deque(maxlen=self._stats_window_size)
         self.episode_lengths: deque[int] = deque(maxlen=self._stats_window_size)
+        self.restarts = 0  # times the parameters were drawn afresh (restart_steps)
         if self.env is not None:
             self._fill_policy_kwargs(self.env)
         if _init_setup_model:
@@ -287,6 +293,11 @@ class Reinforce(BaseAlgorithm):
             self._state = None
         callback.on_training_start(locals(), globals())
         assert self.env is not None
+        curriculum = find_curriculum(self.env)
+        if self.config.restart_steps and curriculum is None:
+            raise ValueError("restart_steps needs an env with a curriculum (a memtape env), got one without")
+        start_level = None if curriculum is None else curriculum.level
+        restarted_at = self.num_timesteps
         iteration = 0
         while self.num_timesteps < total_timesteps:
             episodes = self.collect_episodes(self.env, callback)
@@ -295,10 +306,29 @@ class Reinforce(BaseAlgorithm):
             iteration += 1
             self._update_current_progress_remaining(self.num_timesteps, total_timesteps)
             self.train(episodes)
+            if self.config.restart_steps and (curriculum := find_curriculum(self.env)) is not None:
+                if curriculum.level > start_level:  # asked afresh: a subprocess VecEnv returns copies
+                    restarted_at = total_timesteps  # took off: never restart this run again
+                elif self.num_timesteps - restarted_at >= self.config.restart_steps:
+                    self._restart()
+                    restarted_at = self.num_timesteps
             if log_interval is not None and iteration % log_interval == 0:
                 self._dump_logs(iteration)
         callback.on_training_end()
         return self
+
+    def _restart(self) -> None:
+        """Fresh parameters, optimizer and online baseline (drawn from the running RNG: deterministic per seed).
+
+        Episodes in flight go on with the new parameters; the env's curriculum is untouched (it never left its
+        start level, which is what triggers a restart).
+        """
+        self.policy = self.policy_class(  # type: ignore[assignment]
+            self.observation_space, self.action_space, self.lr_schedule, **self.policy_kwargs
+        ).to(self.device)
+        self._online_baseline = np.zeros(0, dtype=np.float64)
+        self.restarts += 1
+        self.logger.record("train/restarts", self.restarts)
 
     def _dump_logs(self, iteration: int) -> None:
         assert self.ep_info_buffer is not None

@@ -45,6 +45,9 @@ class ReinforceConfig:
     replay_groups: int = 1
     """replay the batch as this many groups of episodes of similar length, each padded to its own longest:
     less padding on large batches; 1 replays one padded batch (other values change the float rounding)."""
+    restart_steps: int = 0
+    """restart from fresh parameters when the curriculum has not left its start level this many env steps after
+    the last (re)start, as RL-NTM restarted runs that had not taken off (0: never); steps before count in the budget."""
 
     def __post_init__(self) -> None:
         if not callable(self.learning_rate) and not self.learning_rate > 0:
@@ -62,6 +65,8 @@ class ReinforceConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if not isinstance(self.replay_groups, int) or isinstance(self.replay_groups, bool) or self.replay_groups < 1:
             raise ValueError(f"replay_groups must be an int >= 1, got {self.replay_groups!r}")
+        if not isinstance(self.restart_steps, int) or isinstance(self.restart_steps, bool) or self.restart_steps < 0:
+            raise ValueError(f"restart_steps must be an int >= 0, got {self.restart_steps!r}")
         if self.greedy_output_symbol and not self.supervised_output:
             raise ValueError("greedy_output_symbol needs supervised_output=True")
 
