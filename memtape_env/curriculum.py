@@ -12,6 +12,7 @@ import abc
 import numpy as np
 
 from memtape_env.tasks import Task
+from memtape_env.validation import check_int
 
 N_UNIFORM = 1
 KINDS = ("classic", "rlntm", "none")
@@ -125,9 +126,7 @@ class ClassicCurriculum(Curriculum):
 
     @min_length.setter
     def min_length(self, value: int) -> None:
-        if not self.low <= value <= self.cap:
-            raise ValueError(f"min_length must be in [{self.low}, {self.cap}], got {value}")
-        self._min_length = int(value)
+        self._min_length = check_int("min_length", value, self.low, self.cap)
         self._cdf = self._table()
 
     def probabilities(self) -> np.ndarray:
@@ -207,9 +206,7 @@ class MixtureCurriculum(Curriculum):
 
     @current.setter
     def current(self, value: int) -> None:
-        if not self.low <= value <= self.high:
-            raise ValueError(f"current length must be in [{self.low}, {self.high}], got {value}")
-        self._current = int(value)
+        self._current = check_int("current length", value, self.low, self.high)
         self._cdf = self._table()
 
     def probabilities(self) -> np.ndarray:

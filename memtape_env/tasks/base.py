@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from memtape_env.validation import check_positive_int
+
 # Names of input-head moves and their (dx, dy) deltas on the tape/grid.
 MOVE_DELTAS: dict[str, tuple[int, int]] = {
     "left": (-1, 0),
@@ -98,8 +100,7 @@ class Task:
         length = int(length)
         if length < self.curriculum.min_length:
             raise ValueError(f"{self.name}: length {length} is below the task's minimum {self.curriculum.min_length}")
-        if n < 1:
-            raise ValueError(f"{self.name}: n must be positive, got {n}")
+        n = check_positive_int("n", n, owner=self.name)
         u = rng.random((n, self.n_uniform(length)))
         return self.build(u, np.full(n, length, dtype=np.int64))
 
