@@ -19,7 +19,6 @@ Why it is written this way:
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.controllers.base import Context, Controller, State
+from memtape_env.validation import check_int, check_non_negative, check_positive_int
 
 _EPS = 1e-6
 
@@ -276,14 +276,10 @@ class DNC(Controller):
             ("word_size", word_size),
             ("read_heads", read_heads),
         ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"DNC: {name} must be a positive int, got {value!r}")
-        if not isinstance(link_k, int) or link_k < 0 or link_k > memory_size:
-            raise ValueError(f"DNC: link_k must be an int in [0, memory_size={memory_size}], got {link_k!r}")
-        if not math.isfinite(clip_value) or clip_value < 0:
-            raise ValueError(f"DNC: clip_value must be finite and >= 0, got {clip_value!r}")
-        if not isinstance(block_bytes, int) or block_bytes < 0:
-            raise ValueError(f"DNC: block_bytes must be an int >= 0, got {block_bytes!r}")
+            check_positive_int(name, value, owner="DNC")
+        check_int("link_k", link_k, 0, memory_size, owner=f"DNC with memory_size={memory_size}")
+        check_non_negative("clip_value", clip_value, finite=True, owner="DNC")
+        check_int("block_bytes", block_bytes, 0, owner="DNC")
         self.input_dim = input_dim
         self.hidden_size = hidden_size
         self.memory_size = memory_size
