@@ -19,10 +19,15 @@ KINDS = ("classic", "rlntm", "none")
 
 
 def first_full_window(history: np.ndarray, new: np.ndarray, window: int, ok) -> tuple[int, np.ndarray]:
-    """Append `new` to `history` (values since the last promotion); find the first full window of `window` values
-    ending in `new` whose sum satisfies `ok`. Returns (its last index in `new` or -1, the last `window` values).
+    """Append `new` to `history` and find the first full window of values ending in `new` whose sum satisfies `ok`.
 
     One new value, the single env's case, costs a single sum; a batch uses running sums.
+
+    :param history: the values since the last promotion
+    :param new: the values to append
+    :param window: the number of values in a window
+    :param ok: the test on a window's sum (vectorised over an array of sums)
+    :return: (the window's last index in `new`, or -1 when none passes; the last `window` values)
     """
     values = np.concatenate([history, new])
     if len(values) < window:  # no full window yet

@@ -209,10 +209,12 @@ class TapeMachine:
     # ---- dynamics -------------------------------------------------------------------------------------------
 
     def step(self, actions: np.ndarray, active: np.ndarray | None = None):
-        """Apply one (n, n_actions) batch of valid actions to every environment.
+        """Apply one batch of valid actions to every environment.
 
-        Returns (reward, terminated, truncated, target_symbol); target_symbol is -1 where nothing was written.
-        Environments outside `active` (autoresetting ones) are stepped too but never reach the curriculum.
+        :param actions: the checked actions (n, n_actions)
+        :param active: (n,) the environments whose episode ends reach the curriculum; the others (autoresetting
+            ones) are stepped too but never reach it (None: all)
+        :return: (reward, terminated, truncated, target_symbol); target_symbol is -1 where nothing was written
         """
         self.t = t = self.t + self._one
         write = actions[:, self._a_write]  # 0 or 1

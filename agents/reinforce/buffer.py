@@ -95,8 +95,15 @@ class EpisodeBuffer:
     def append(
         self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, targets: np.ndarray, dones: np.ndarray
     ) -> FinishedStep:
-        """Record one step of every env: obs (n_envs, n_obs) seen before `actions` (n_envs, n_actions), the
-        rewards and targets after them, and which episodes ended with this step."""
+        """Record one step of every env.
+
+        :param obs: the observations seen before `actions` (n_envs, n_obs)
+        :param actions: the actions taken (n_envs, n_actions)
+        :param rewards: the rewards after them (n_envs,)
+        :param targets: the target symbols after them (n_envs,), -1 where nothing was written
+        :param dones: which episodes ended with this step (n_envs,)
+        :return: the episodes this step ended
+        """
         if self._row == self.capacity:
             self._grow()
         row = self._row

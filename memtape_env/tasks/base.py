@@ -95,7 +95,11 @@ class Task:
     def generate(self, rng: np.random.Generator, n: int, length: int) -> tuple[np.ndarray, np.ndarray]:
         """Sample `n` inputs of size `length` and their targets.
 
-        Returns int64 `inputs` (n, rows, width), padded with `blank`, and `targets` (n, target_width), padded with -1.
+        :param rng: the generator to draw from
+        :param n: the number of inputs
+        :param length: their size (at least the task's minimum length)
+        :return: int64 `inputs` (n, rows, width), padded with `blank`, and `targets` (n, target_width), padded
+            with -1
         """
         length = int(length)
         if length < self.curriculum.min_length:
@@ -175,7 +179,9 @@ def _modulus(blank: int) -> np.ndarray:
 def concat_rows(parts: list[np.ndarray], lengths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate per-row prefixes: row i is parts[0][i, :lengths[0][i]] + parts[1][i, :lengths[1][i]] + ...
 
-    Returns the rows padded with -1 and their total lengths.
+    :param parts: arrays with one row per sequence
+    :param lengths: how much of each row of the matching part to keep
+    :return: the rows padded with -1, and their total lengths
     """
     total = sum(lengths)
     width = int(total.max())
