@@ -35,6 +35,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from agents.controllers import CONTROLLERS, Context, Controller, State, reset_state
+from memtape_env.validation import check_int
 
 HEAD_COMPONENTS = ("input_head", "input_row", "memory_head", "output_head")
 
@@ -309,9 +310,7 @@ class ControllerPolicy(BasePolicy):
                     f"fixed_actions names {name!r}, not an action component; components: {self.action_names}"
                 )
             k = self.action_names.index(name)  # type: ignore[union-attr]
-            if not isinstance(value, (int, np.integer)) or not 0 <= value < self.action_dims[k]:
-                raise ValueError(f"fixed_actions[{name!r}] must be an int in [0, {self.action_dims[k]}), got {value!r}")
-            fixed[k] = int(value)
+            fixed[k] = check_int(f"fixed_actions[{name!r}]", value, 0, self.action_dims[k] - 1)
         return fixed
 
     def action_index(self, name: str) -> int | None:
