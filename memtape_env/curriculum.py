@@ -12,16 +12,22 @@ import abc
 import numpy as np
 
 from memtape_env.tasks import Task
+from memtape_env.validation import check_int
 
 N_UNIFORM = 1
 KINDS = ("classic", "rlntm", "none")
 
 
 def first_full_window(history: np.ndarray, new: np.ndarray, window: int, ok) -> tuple[int, np.ndarray]:
-    """Append `new` to `history` (values since the last promotion); find the first full window of `window` values
-    ending in `new` whose sum satisfies `ok`. Returns (its last index in `new` or -1, the last `window` values).
+    """Append `new` to `history` and find the first full window of values ending in `new` whose sum satisfies `ok`.
 
     One new value, the single env's case, costs a single sum; a batch uses running sums.
+
+    :param history: the values since the last promotion
+    :param new: the values to append
+    :param window: the number of values in a window
+    :param ok: the test on a window's sum (vectorised over an array of sums)
+    :return: (the window's last index in `new`, or -1 when none passes; the last `window` values)
     """
     values = np.concatenate([history, new])
     if len(values) < window:  # no full window yet
@@ -125,9 +131,7 @@ class ClassicCurriculum(Curriculum):
 
     @min_length.setter
     def min_length(self, value: int) -> None:
-        if not self.low <= value <= self.cap:
-            raise ValueError(f"min_length must be in [{self.low}, {self.cap}], got {value}")
-        self._min_length = int(value)
+        self._min_length = check_int("min_length", value, self.low, self.cap)
         self._cdf = self._table()
 
     def probabilities(self) -> np.ndarray:
@@ -207,9 +211,7 @@ class MixtureCurriculum(Curriculum):
 
     @current.setter
     def current(self, value: int) -> None:
-        if not self.low <= value <= self.high:
-            raise ValueError(f"current length must be in [{self.low}, {self.high}], got {value}")
-        self._current = int(value)
+        self._current = check_int("current length", value, self.low, self.high)
         self._cdf = self._table()
 
     def probabilities(self) -> np.ndarray:

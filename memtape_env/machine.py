@@ -23,7 +23,7 @@ SYMBOL = np.int16
 
 
 class TapeMachine:
-    """n environments of one task, stepped together."""
+    """n environments of one task, stepped together (built by `build_machine`, which checks the arguments)."""
 
     def __init__(
         self,
@@ -50,11 +50,7 @@ class TapeMachine:
         self.max_width = _width_bound(task, max_len)
         if memory_size is None:
             memory_size = self.max_width + 2
-        if memory_size < 1:
-            raise ValueError(f"memory_size must be positive, got {memory_size}")
         self.memory_size = memory_size
-        if observe_tape is not None and observe_tape < 1:
-            raise ValueError(f"observe_tape must be a positive tape width or None, got {observe_tape}")
         self.observe_tape = observe_tape
         self.layout: Layout = make_layout(
             task, memory, memory_size, self.max_width, observe_prev_action, observe_heads, observe_tape
@@ -213,10 +209,12 @@ class TapeMachine:
     # ---- dynamics -------------------------------------------------------------------------------------------
 
     def step(self, actions: np.ndarray, active: np.ndarray | None = None):
-        """Apply one (n, n_actions) batch of valid actions to every environment.
+        """Apply one batch of valid actions to every environment.
 
-        Returns (reward, terminated, truncated, target_symbol); target_symbol is -1 where nothing was written.
-        Environments outside `active` (autoresetting ones) are stepped too but never reach the curriculum.
+        :param actions: the checked actions (n, n_actions)
+        :param active: (n,) the environments whose episode ends reach the curriculum; the others (autoresetting
+            ones) are stepped too but never reach it (None: all)
+        :return: (reward, terminated, truncated, target_symbol); target_symbol is -1 where nothing was written
         """
         self.t = t = self.t + self._one
         write = actions[:, self._a_write]  # 0 or 1
@@ -369,31 +367,27 @@ def build_machine(
     """Check the constructor arguments shared by every view and build the machine."""
     from memtape_env.curriculum import make_curriculum
     from memtape_env.tasks import get_task
-    from memtape_env.validation import check_flag
+    from memtape_env.validation import check_flag, check_optional_int, check_positive_int
 
     if not isinstance(task, str):
         raise TypeError(f"task must be a task name such as 'Copy', got {task!r}")
     spec = get_task(task)
-    if not isinstance(num_envs, int | np.integer) or num_envs < 1:
-        raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+    num_envs = check_positive_int("num_envs", num_envs)
     has_memory = spec.has_memory if memory is None else check_flag("memory", memory)
     if spec.has_memory and not has_memory:
         raise ValueError(f"{task} needs its memory tape; memory=False is not allowed")
     for name, value in (("observe_prev_action", observe_prev_action), ("observe_heads", observe_heads)):
         check_flag(name, value)
+    max_length = check_optional_int("max_length", max_length)  # its range depends on the task: make_curriculum
     for name, value in (
         ("memory_size", memory_size),
         ("observe_tape", observe_tape),
-        ("max_length", max_length),
         ("max_episode_steps", max_episode_steps),
     ):
-        if value is not None and (not isinstance(value, int | np.integer) or isinstance(value, bool)):
-            raise TypeError(f"{name} must be an integer or None, got {value!r}")
-    if max_episode_steps is not None and max_episode_steps < 1:
-        raise ValueError(f"max_episode_steps must be positive, got {max_episode_steps}")
+        check_optional_int(name, value, 1)
     return TapeMachine(
         spec,
-        int(num_envs),
+        num_envs,
         make_curriculum(spec, curriculum, length, max_length),
         memory=has_memory,
         memory_size=memory_size,

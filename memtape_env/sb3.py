@@ -29,7 +29,15 @@ from memtape_env.view import MachineView, episode_success
 
 
 class MemTapeVecEnv(MachineView, VecEnv):
-    """`num_envs` environments of `env_id` (a memtape id or task name) for SB3 algorithms."""
+    """`num_envs` environments of `env_id` for SB3 algorithms.
+
+    The keyword-only arguments are those of `MemTapeEnv` (see its `## Arguments` table).
+
+    :param env_id: a memtape id (its registration's `max_episode_steps` applies) or a task name
+    :param num_envs: the number of environments
+    :param seed: the seed of the first `reset` (env i gets seed + i), as `VecEnv.seed` sets it
+    :param render_mode: None or "rgb_array" (the only mode an SB3 `VecEnv` renders)
+    """
 
     def __init__(
         self,

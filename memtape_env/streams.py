@@ -38,10 +38,12 @@ class UniformStreams:
         self._top = self.block
 
     def take(self, idx: np.ndarray, counts: np.ndarray | int) -> np.ndarray:
-        """Take the next counts[j] uniforms of stream idx[j]; returns float32 (len(idx), max(counts)).
+        """Take the next counts[j] uniforms of stream idx[j].
 
-        Row j holds its counts[j] values first; what follows them is unspecified (task builders read only the
-        prefix a row's length asks for, which the task tests check).
+        :param idx: the streams to draw from
+        :param counts: how many uniforms each draws (an int: the same for all)
+        :return: float32 (len(idx), max(counts)); row j holds its counts[j] values first, what follows them is
+            unspecified (task builders read only the prefix a row's length asks for, which the task tests check)
         """
         if isinstance(counts, int):  # a scalar broadcasts below
             width = counts
@@ -65,12 +67,17 @@ class UniformStreams:
     def take_episode(
         self, idx: np.ndarray | None, lengths_of: Callable[[np.ndarray], np.ndarray], counts: np.ndarray, most: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """What one reset draws from streams `idx` (None = all): one uniform that `lengths_of` turns into episode
-        lengths, then counts[length] uniforms (at most `most`) for the input. Returns (lengths, uniforms).
+        """What one reset draws: one uniform for the episode length, then the uniforms of the input.
 
         The same numbers as `take(idx, 1)` followed by `take(idx, counts[lengths])`, read in one pass when no
         stream can run out on the way (the common case): one gather for the lengths, one for the inputs. Whether
         one can is judged from a Python bound on the positions, made exact again whenever it says maybe.
+
+        :param idx: the streams to draw from (None: all)
+        :param lengths_of: turns the first uniform of each stream into its episode length
+        :param counts: counts[length], the uniforms an input of that length draws
+        :param most: the largest value of `counts`
+        :return: (lengths, uniforms)
         """
         if self._top + 1 + most > self.block:
             self._top = int(np.maximum.reduce(self.pos)) if self.n else 0

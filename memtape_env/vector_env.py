@@ -23,9 +23,18 @@ from memtape_env.view import MachineView, episode_success
 
 
 class MemTapeVectorEnv(MachineView, VectorEnv):
-    """n environments of one task in one set of numpy arrays. Arguments as `MemTapeEnv`, plus `num_envs`,
-    `autoreset_mode` (NEXT_STEP, as Gymnasium's default, or SAME_STEP) and `max_episode_steps` (the registration's
-    TimeLimit, applied inside)."""
+    r"""n environments of one task in one set of numpy arrays.
+
+    ## Arguments
+
+    Those of `MemTapeEnv` (see its table), plus:
+
+    | argument | type | default | description |
+    |---|---|---|---|
+    | `num_envs` | `int` | `1` | the number of environments |
+    | `autoreset_mode` | `AutoresetMode \| str` | `NEXT_STEP` | `NEXT_STEP`, as Gymnasium's default, or `SAME_STEP` |
+    | `max_episode_steps` | `int \| None` | `None` | the registration's `TimeLimit`, applied inside |
+    """
 
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4, "autoreset_mode": AutoresetMode.NEXT_STEP}
 

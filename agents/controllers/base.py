@@ -31,7 +31,13 @@ class Controller(nn.Module, abc.ABC):
 
     @abc.abstractmethod
     def step(self, x: torch.Tensor, state: State, context: Context | None = None) -> tuple[torch.Tensor, State]:
-        """One step: `x` is (batch, input_dim); returns (batch, output_dim) and the next state."""
+        """One step.
+
+        :param x: the inputs, (batch, input_dim)
+        :param state: the state before the step
+        :param context: the env's extra inputs by name (head positions, the input tape), when the controller uses them
+        :return: the outputs (batch, output_dim) and the next state
+        """
 
     def sequence(
         self,
@@ -40,10 +46,15 @@ class Controller(nn.Module, abc.ABC):
         state: State,
         context: Context | None = None,
     ) -> tuple[torch.Tensor, State]:
-        """Run over `x` of shape (time, batch, input_dim), resetting the state where `episode_starts[t, b]` is set.
+        """Run over a whole padded sequence, resetting the state where an episode starts.
 
-        `context` entries have a leading time axis. Subclasses may override this with a fused implementation; it
-        must stay equal to stepping one step at a time.
+        Subclasses may override this with a fused implementation; it must stay equal to stepping one step at a time.
+
+        :param x: the inputs, (time, batch, input_dim)
+        :param episode_starts: (time, batch), set where the state is reset to the initial state before step t
+        :param state: the state before the first step
+        :param context: as in `step`, each entry with a leading time axis
+        :return: the outputs (time, batch, output_dim) and the state after the last step
         """
         outputs = []
         init = None

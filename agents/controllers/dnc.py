@@ -19,7 +19,6 @@ Why it is written this way:
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.controllers.base import Context, Controller, State
+from memtape_env.validation import check_int, check_non_negative, check_positive_int
 
 _EPS = 1e-6
 
@@ -77,10 +77,15 @@ def _tiles(link: torch.Tensor, block_bytes: int) -> list[tuple[slice, int, int]]
 class _DenseLinkStep(torch.autograd.Function):
     """L = (1 - w_i - w_j) L_prev + w_i p_j (zero diagonal); f = L r, b = L^T r, with an analytic backward.
 
-    Shapes: link (B, N, N), write (B, N), precedence (B, N), reads (B, R, N) (the previous read weights).
-    Returns (link, forward, backward), the last two (B, R, N). Every matrix product has the read weights on
-    the left ((R, N) x (N, n) forms), which BLAS runs at memory speed; (N, N) x (N, R) forms are several
-    times slower on CPU.
+    Every matrix product has the read weights on the left ((R, N) x (N, n) forms), which BLAS runs at memory
+    speed; (N, N) x (N, R) forms are several times slower on CPU. The arguments of `apply`:
+
+    :param link: the link matrix L_prev (B, N, N)
+    :param write: the write weights w (B, N)
+    :param precedence: the precedence weights p (B, N)
+    :param reads: the previous read weights r (B, R, N)
+    :param block_bytes: CPU cache block of the link (bytes of a row block over the batch); 0: none
+    :return: (link, forward, backward), the last two (B, R, N)
     """
 
     @staticmethod
@@ -169,8 +174,15 @@ def sparse_link_step(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Sparse link (Rae et al. 2016): rows keep K (value, column) entries; write and precedence cut to top K.
 
-    values, index: (B, N, K); write, precedence: (B, N); reads: (B, R, N). Returns the new (values, index)
-    and the forward and backward read weights (B, R, N). Cost O(N K (K + R)) per step.
+    Cost O(N K (K + R)) per step.
+
+    :param values: the link's kept values (B, N, K)
+    :param index: their columns (B, N, K)
+    :param write: the write weights (B, N)
+    :param precedence: the precedence weights (B, N)
+    :param reads: the previous read weights (B, R, N)
+    :param k: K, the entries kept per row
+    :return: the new (values, index) and the forward and backward read weights (B, R, N)
     """
     batch, n, _ = values.shape
     w_val, w_idx = _top_k_sparse(write, k)
@@ -246,15 +258,14 @@ class SparseDNCState(NamedTuple):
 class DNC(Controller):
     """DNC with an LSTM controller; output features are [controller hidden, read vectors] (hidden + R*W).
 
-    Args:
-        input_dim: size of the per-step input features.
-        hidden_size: LSTM units.
-        memory_size: memory rows N.
-        word_size: memory word size W.
-        read_heads: read heads R (one write head, as in the paper's experiments).
-        clip_value: clip the interface vector to [-clip_value, clip_value] (deepmind/dnc: 20); 0: off.
-        link_k: 0 for the exact dense link matrix; K > 0 for the sparse link keeping K entries per row.
-        block_bytes: CPU cache block of the dense link (bytes of a row block over the batch); 0: none.
+    :param input_dim: size of the per-step input features
+    :param hidden_size: LSTM units
+    :param memory_size: memory rows N
+    :param word_size: memory word size W
+    :param read_heads: read heads R (one write head, as in the paper's experiments)
+    :param clip_value: clip the interface vector to [-clip_value, clip_value] (deepmind/dnc: 20); 0: off
+    :param link_k: 0 for the exact dense link matrix; K > 0 for the sparse link keeping K entries per row
+    :param block_bytes: CPU cache block of the dense link (bytes of a row block over the batch); 0: none
     """
 
     def __init__(
@@ -276,14 +287,10 @@ class DNC(Controller):
             ("word_size", word_size),
             ("read_heads", read_heads),
         ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"DNC: {name} must be a positive int, got {value!r}")
-        if not isinstance(link_k, int) or link_k < 0 or link_k > memory_size:
-            raise ValueError(f"DNC: link_k must be an int in [0, memory_size={memory_size}], got {link_k!r}")
-        if not math.isfinite(clip_value) or clip_value < 0:
-            raise ValueError(f"DNC: clip_value must be finite and >= 0, got {clip_value!r}")
-        if not isinstance(block_bytes, int) or block_bytes < 0:
-            raise ValueError(f"DNC: block_bytes must be an int >= 0, got {block_bytes!r}")
+            check_positive_int(name, value, owner="DNC")
+        check_int("link_k", link_k, 0, memory_size, owner=f"DNC with memory_size={memory_size}")
+        check_non_negative("clip_value", clip_value, finite=True, owner="DNC")
+        check_int("block_bytes", block_bytes, 0, owner="DNC")
         self.input_dim = input_dim
         self.hidden_size = hidden_size
         self.memory_size = memory_size

@@ -9,26 +9,15 @@ too.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from agents.controllers.base import Context, Controller, State, reset_state
+from memtape_env.validation import check_positive_int
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU}
-
-
-def check_positive(name: str, value: int) -> int:
-    """`value` as an int when it is a positive integer (numpy ints included); a ValueError naming it otherwise."""
-    try:
-        number = operator.index(value)
-    except TypeError:
-        number = 0
-    if isinstance(value, bool) or number <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return number
 
 
 class _TorchRNNController(Controller):
@@ -39,9 +28,10 @@ class _TorchRNNController(Controller):
 
     def __init__(self, input_dim: int, hidden_size: int = 128, num_layers: int = 1) -> None:
         super().__init__()
-        check_positive("input_dim", input_dim)
-        check_positive("hidden_size", hidden_size)
-        check_positive("num_layers", num_layers)
+        owner = type(self).__name__
+        input_dim = check_positive_int("input_dim", input_dim, owner=owner)
+        hidden_size = check_positive_int("hidden_size", hidden_size, owner=owner)
+        num_layers = check_positive_int("num_layers", num_layers, owner=owner)
         self.input_dim = input_dim
         self.output_dim = hidden_size
         self.hidden_size = hidden_size
@@ -102,13 +92,13 @@ class MLPController(Controller):
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int] = (64, 64), activation: str = "tanh") -> None:
         super().__init__()
-        check_positive("input_dim", input_dim)
+        input_dim = check_positive_int("input_dim", input_dim, owner="MLPController")
         if activation not in _ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}")
         layers: list[nn.Module] = []
         last = input_dim
         for i, size in enumerate(hidden_sizes):
-            check_positive(f"hidden_sizes[{i}]", size)
+            size = check_positive_int(f"hidden_sizes[{i}]", size, owner="MLPController")
             layers += [nn.Linear(last, size), _ACTIVATIONS[activation]()]
             last = size
         self.net = nn.Sequential(*layers)

@@ -27,8 +27,8 @@ import torch
 from torch import nn
 
 from agents.controllers.base import Context, Controller, State
-from agents.controllers.recurrent import check_positive
 from agents.controllers.tape_ops import read_cell, write_cell
+from memtape_env.validation import check_positive_int
 
 CORES = ("lstm", "feedforward")
 
@@ -57,7 +57,7 @@ class RLNTMTapeController(Controller):
             ("memory_dim", memory_dim),
             ("memory_size", memory_size),
         ):
-            check_positive(name, value)
+            check_positive_int(name, value, owner=type(self).__name__)
         self.input_dim = input_dim
         self.output_dim = hidden_size
         self.hidden_size = hidden_size

@@ -22,6 +22,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.harness.atomic import atomic_save_model, atomic_write_text
 from memtape_env.curriculum import find_curriculum
+from memtape_env.validation import check_positive_int
 
 EPISODE_FIELDS = ("step", "time_s", "return", "length", "curriculum")
 
@@ -145,10 +146,8 @@ class AtomicCheckpoint(BaseCallback):
 
     def __init__(self, path: str | Path, save_freq: int) -> None:
         super().__init__()
-        if save_freq <= 0:
-            raise ValueError(f"save_freq must be positive, got {save_freq}")
         self.path = Path(path)
-        self.save_freq = save_freq
+        self.save_freq = check_positive_int("save_freq", save_freq, owner="AtomicCheckpoint")
         self.last = 0
 
     def _on_step(self) -> bool:

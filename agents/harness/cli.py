@@ -18,12 +18,12 @@ Bad input (unknown key, algorithm, task, controller; wrong type) stops with a me
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -31,59 +31,63 @@ from agents.harness.configs import ConfigError
 from agents.harness.registry import ALGORITHMS, ALIASES, SUPERVISED, canonical_algo
 
 USER_ERRORS = (ConfigError, ValueError, OSError, ImportError)
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- value checks of flags (argparse `type=`)
+# The checks of `memtape_env.validation` (imported when a flag is parsed, so that `--help` does not load gymnasium);
+# argparse puts the flag's name in front of their message.
 
 
 def positive_int(text: str) -> int:
     """An integer > 0 (argparse names the flag in its error)."""
-    value = _parse_int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
+    from memtape_env.validation import check_positive_int
+
+    return _argparse_type(lambda: check_positive_int("", _parse(int, text)))
 
 
 def non_negative_int(text: str) -> int:
     """An integer >= 0 (seeds)."""
-    value = _parse_int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return value
+    from memtape_env.validation import check_int
+
+    return _argparse_type(lambda: check_int("", _parse(int, text), 0))
 
 
 def finite_float(text: str) -> float:
     """A finite float (no nan, no inf)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return value
+    from memtape_env.validation import check_number
+
+    return _argparse_type(lambda: check_number("", _parse(float, text), finite=True))
 
 
 def positive_float(text: str) -> float:
     """A finite float > 0 (durations)."""
-    value = finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
+    from memtape_env.validation import check_number
+
+    return _argparse_type(lambda: check_number("", finite_float(text), 0, low_open=True))
 
 
 def non_negative_float(text: str) -> float:
     """A finite float >= 0 (delays)."""
-    value = finite_float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
-    return value
+    from memtape_env.validation import check_non_negative
+
+    return _argparse_type(lambda: check_non_negative("", finite_float(text)))
 
 
-def _parse_int(text: str) -> int:
+def _parse(kind: Callable[[str], T], text: str) -> T | str:
+    """`text` as an int or a float, or `text` itself when it is neither (the check then names the type it wants)."""
     try:
-        return int(text)
+        return kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        return text
+
+
+def _argparse_type(check: Callable[[], T]) -> T:
+    """Run `check`, turning its ValueError into argparse's error (which names the flag)."""
+    try:
+        return check()
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def check_bench_out(path: Path) -> None:

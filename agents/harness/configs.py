@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from agents.harness.registry import ALGORITHMS, SUPERVISED, canonical_algo
+from memtape_env.validation import check_number
 
 
 def packaged_config_root() -> Path:
@@ -185,14 +186,17 @@ def check_value_ranges(kwargs: Mapping[str, Any], where: str) -> None:
     for key, value in kwargs.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(f"{where}: key {key!r} must be a finite number, got {value!r}")
-        if key in UNIT_INTERVAL_KEYS and not 0.0 <= value <= 1.0:
-            raise ConfigError(f"{where}: key {key!r} must be in [0, 1], got {value!r}")
-        if key in POSITIVE_KEYS and value <= 0:
-            raise ConfigError(f"{where}: key {key!r} must be positive, got {value!r}")
-        if key in NON_NEGATIVE_KEYS and value < 0:
-            raise ConfigError(f"{where}: key {key!r} must be >= 0, got {value!r}")
+        name = f"key {key!r}"
+        try:
+            check_number(name, value, finite=True)
+            if key in UNIT_INTERVAL_KEYS:
+                check_number(name, value, 0, 1)
+            elif key in POSITIVE_KEYS:
+                check_number(name, value, 0, low_open=True)
+            elif key in NON_NEGATIVE_KEYS:
+                check_number(name, value, 0)
+        except ValueError as err:
+            raise ConfigError(f"{where}: {err}") from None
     policy_kwargs = kwargs.get("policy_kwargs")
     if isinstance(policy_kwargs, Mapping) and "net_arch" in policy_kwargs:
         check_net_arch(policy_kwargs["net_arch"], f"{where}: key 'policy_kwargs.net_arch'")

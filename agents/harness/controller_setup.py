@@ -41,10 +41,13 @@ def input_width(env_id: str, length: int) -> int:
 def controller_setup(
     controller: str, env_id: str, max_length: int | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(policy_kwargs, env_kwargs) that let Reinforce run `controller` on `env_id`.
+    """The wiring that lets Reinforce run `controller` on `env_id`.
 
-    `max_length` is the longest length the model will meet (training or evaluation); it sizes the Neural GPU's
-    tape view. None takes the task's curriculum maximum.
+    :param controller: a name in `agents.controllers.CONTROLLERS`
+    :param env_id: the registered env id
+    :param max_length: the longest length the model will meet (training or evaluation); it sizes the Neural
+        GPU's tape view. None takes the task's curriculum maximum
+    :return: (policy_kwargs, env_kwargs)
     """
     from agents.controllers import CONTROLLERS
     from memtape_env.tasks import get_task

@@ -8,7 +8,6 @@ run so that runs in parallel processes neither fight for cores nor lose determin
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import signal
@@ -35,6 +34,7 @@ from agents.harness.configs import ConfigError, Hyperparams, load_hyperparams, r
 from agents.harness.imports import TRUSTED_PACKAGES, import_object, trusted_module
 from agents.harness.registry import ALGORITHMS, canonical_algo
 from agents.policies.discrete_actions import DiscreteActions
+from memtape_env.validation import check_int, check_number, check_optional_int, check_positive_int
 
 
 @dataclass
@@ -139,21 +139,17 @@ def check_env_kwargs(env_id: str, env_kwargs: dict[str, Any], where: str = "env_
 
 def check_spec(spec: TrainSpec) -> None:
     """Range-check the values of a spec (the CLI checks its flags the same way; this covers suites and callers)."""
-    checks = (
-        ("timesteps", spec.timesteps, lambda v: v is None or (isinstance(v, int) and v > 0), "a positive integer"),
-        ("seed", spec.seed, lambda v: isinstance(v, int) and v >= 0, "an integer >= 0"),
-        ("window", spec.window, lambda v: isinstance(v, int) and v > 0, "a positive integer"),
-        ("checkpoint_freq", spec.checkpoint_freq, lambda v: isinstance(v, int) and v > 0, "a positive integer"),
-        ("wall_time_s", spec.wall_time_s, lambda v: v is None or (_finite(v) and v > 0), "a positive number"),
-        ("threshold", spec.threshold, lambda v: v is None or _finite(v), "a finite number"),
-    )
-    for name, value, ok, what in checks:
-        if isinstance(value, bool) or not ok(value):
-            raise ConfigError(f"{name} must be {what}, got {value!r}")
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    try:
+        check_optional_int("timesteps", spec.timesteps, 1)
+        check_int("seed", spec.seed, 0)
+        check_positive_int("window", spec.window)
+        check_positive_int("checkpoint_freq", spec.checkpoint_freq)
+        if spec.wall_time_s is not None:
+            check_number("wall_time_s", spec.wall_time_s, 0, low_open=True, finite=True)
+        if spec.threshold is not None:
+            check_number("threshold", spec.threshold, finite=True)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
 
 
 def check_run(spec: TrainSpec) -> None:

@@ -35,6 +35,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from agents.controllers import CONTROLLERS, Context, Controller, State, reset_state
+from memtape_env.validation import check_int
 
 HEAD_COMPONENTS = ("input_head", "input_row", "memory_head", "output_head")
 
@@ -309,9 +310,7 @@ class ControllerPolicy(BasePolicy):
                     f"fixed_actions names {name!r}, not an action component; components: {self.action_names}"
                 )
             k = self.action_names.index(name)  # type: ignore[union-attr]
-            if not isinstance(value, (int, np.integer)) or not 0 <= value < self.action_dims[k]:
-                raise ValueError(f"fixed_actions[{name!r}] must be an int in [0, {self.action_dims[k]}), got {value!r}")
-            fixed[k] = int(value)
+            fixed[k] = check_int(f"fixed_actions[{name!r}]", value, 0, self.action_dims[k] - 1)
         return fixed
 
     def action_index(self, name: str) -> int | None:
@@ -331,11 +330,15 @@ class ControllerPolicy(BasePolicy):
         deterministic: bool = False,
         greedy_components: Sequence[bool] | None = None,
     ) -> tuple[torch.Tensor, State]:
-        """Act on one batch of observations (batch, n_components): returns actions (batch, n_actions), new
-        state.
+        """Act on one batch of observations.
 
-        Rows where `episode_starts` is set start from the initial state. `greedy_components` takes the argmax
-        of the chosen components even when sampling (Reinforce's option for the supervised output symbol).
+        :param obs: the observations (batch, n_components)
+        :param state: the recurrent state
+        :param episode_starts: (batch,); rows where it is set start from the initial state
+        :param deterministic: take the argmax of every component instead of sampling
+        :param greedy_components: take the argmax of the chosen components even when sampling (Reinforce's option
+            for the supervised output symbol)
+        :return: the actions (batch, n_actions) and the new state
         """
         if bool(episode_starts.any()):
             state = reset_state(state, self.initial_state(obs.shape[0]), episode_starts)
@@ -352,13 +355,16 @@ class ControllerPolicy(BasePolicy):
     def evaluate_episodes(
         self, obs: torch.Tensor, actions: torch.Tensor, lengths: torch.Tensor | None = None, groups: int = 1
     ) -> EpisodeReplay:
-        """Replay whole episodes from their start: obs (T, B, n_obs) and actions (T, B, n_actions).
+        """Replay whole episodes from their start; gradients flow through the whole sequence (BPTT).
 
-        Returns an `EpisodeReplay`: per-component `log_prob` and `entropy` (T, B, n_actions), the per-component
-        `log_softmax` list, and `baseline` (T, B) when the offline baseline exists. Gradients flow through the whole
-        sequence (BPTT). With `lengths` (B,) and `groups` > 1, the episodes are replayed in that many groups of
-        similar length, each cut to its own longest episode (less padding); outputs past the longest episode of
-        a group are then 0.
+        :param obs: the observations (T, B, n_obs)
+        :param actions: the actions taken (T, B, n_actions)
+        :param lengths: the episodes' lengths (B,), used with `groups`
+        :param groups: with `lengths` and `groups` > 1, the episodes are replayed in that many groups of similar
+            length, each cut to its own longest episode (less padding); outputs past the longest episode of a
+            group are then 0
+        :return: an `EpisodeReplay`: per-component `log_prob` and `entropy` (T, B, n_actions), the per-component
+            `log_softmax` list, and `baseline` (T, B) when the offline baseline exists
         """
         if groups > 1 and lengths is not None:
             return self._evaluate_in_groups(obs, actions, lengths, groups)
@@ -420,9 +426,15 @@ class ControllerPolicy(BasePolicy):
         deterministic: bool = False,
         greedy_components: Sequence[bool] | None = None,
     ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-        """Actions and the next recurrent state, as sb3-contrib's RecurrentPPO: pass the returned state back
-        in, with `episode_start` set for the envs whose episode just began (all of them when `state` is
-        None). `greedy_components` as in `step`."""
+        """Actions and the next recurrent state, as sb3-contrib's RecurrentPPO.
+
+        :param observation: the observations (batch, n_components)
+        :param state: the state this method returned last (None: all episodes begin)
+        :param episode_start: set for the envs whose episode just began (all of them when `state` is None)
+        :param deterministic: take the argmax of every component instead of sampling
+        :param greedy_components: as in `step`
+        :return: the actions and the next state, to pass back in
+        """
         self.set_training_mode(False)
         if isinstance(observation, dict):
             raise TypeError("ControllerPolicy takes MultiDiscrete observations, not a dict")

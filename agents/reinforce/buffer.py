@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memtape_env.validation import check_positive_int
+
 
 @dataclass(frozen=True)
 class EpisodeArrays:
@@ -59,11 +61,8 @@ class EpisodeBuffer:
     """
 
     def __init__(self, n_envs: int, n_obs: int, n_actions: int, capacity: int = 64) -> None:
-        if n_envs < 1 or n_obs < 1 or n_actions < 1 or capacity < 1:
-            raise ValueError(
-                f"EpisodeBuffer needs positive sizes, got n_envs={n_envs}, n_obs={n_obs}, "
-                f"n_actions={n_actions}, capacity={capacity}"
-            )
+        for name, value in (("n_envs", n_envs), ("n_obs", n_obs), ("n_actions", n_actions), ("capacity", capacity)):
+            check_positive_int(name, value, owner="EpisodeBuffer")
         self.n_envs, self.n_obs, self.n_actions = n_envs, n_obs, n_actions
         self._obs = np.zeros((capacity, n_envs, n_obs), dtype=np.int64)
         self._actions = np.zeros((capacity, n_envs, n_actions), dtype=np.int64)
@@ -95,8 +94,15 @@ class EpisodeBuffer:
     def append(
         self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, targets: np.ndarray, dones: np.ndarray
     ) -> FinishedStep:
-        """Record one step of every env: obs (n_envs, n_obs) seen before `actions` (n_envs, n_actions), the
-        rewards and targets after them, and which episodes ended with this step."""
+        """Record one step of every env.
+
+        :param obs: the observations seen before `actions` (n_envs, n_obs)
+        :param actions: the actions taken (n_envs, n_actions)
+        :param rewards: the rewards after them (n_envs,)
+        :param targets: the target symbols after them (n_envs,), -1 where nothing was written
+        :param dones: which episodes ended with this step (n_envs,)
+        :return: the episodes this step ended
+        """
         if self._row == self.capacity:
             self._grow()
         row = self._row

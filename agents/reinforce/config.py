@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields
 
 from stable_baselines3.common.type_aliases import Schedule
 
+from memtape_env.validation import check_int, check_non_negative, check_number, check_positive_int
+
 BASELINES = ("none", "online", "offline")
 
 
@@ -50,23 +52,18 @@ class ReinforceConfig:
     the last (re)start, as RL-NTM restarted runs that had not taken off (0: never); steps before count in the budget."""
 
     def __post_init__(self) -> None:
-        if not callable(self.learning_rate) and not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
-        if not isinstance(self.batch_episodes, int) or self.batch_episodes < 1:
-            raise ValueError(f"batch_episodes must be an int >= 1, got {self.batch_episodes!r}")
-        if not 0.0 < self.gamma <= 1.0:
-            raise ValueError(f"gamma must be in (0, 1], got {self.gamma!r}")
+        owner = "Reinforce"
+        if not callable(self.learning_rate):
+            check_number("learning_rate", self.learning_rate, 0, low_open=True, owner=owner)
+        check_positive_int("batch_episodes", self.batch_episodes, owner=owner)
+        check_number("gamma", self.gamma, 0, 1, low_open=True, owner=owner)
         if self.baseline not in BASELINES:
             raise ValueError(f"baseline must be one of {BASELINES}, got {self.baseline!r}")
-        if not 0.0 <= self.online_baseline_decay < 1.0:
-            raise ValueError(f"online_baseline_decay must be in [0, 1), got {self.online_baseline_decay!r}")
+        check_number("online_baseline_decay", self.online_baseline_decay, 0, 1, high_open=True, owner=owner)
         for name in ("baseline_coef", "ent_coef", "supervised_coef"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if not isinstance(self.replay_groups, int) or isinstance(self.replay_groups, bool) or self.replay_groups < 1:
-            raise ValueError(f"replay_groups must be an int >= 1, got {self.replay_groups!r}")
-        if not isinstance(self.restart_steps, int) or isinstance(self.restart_steps, bool) or self.restart_steps < 0:
-            raise ValueError(f"restart_steps must be an int >= 0, got {self.restart_steps!r}")
+            check_non_negative(name, getattr(self, name), owner=owner)
+        check_positive_int("replay_groups", self.replay_groups, owner=owner)
+        check_int("restart_steps", self.restart_steps, 0, owner=owner)
         if self.greedy_output_symbol and not self.supervised_output:
             raise ValueError("greedy_output_symbol needs supervised_output=True")
 

@@ -64,7 +64,12 @@ def reinforce_loss(
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The total loss to minimise and its parts (detached) for logging.
 
-    `online_baseline` (T,) is b_t when config.baseline == "online"; `episode_weights` (B,) default to 1/B.
+    :param policy: the policy that replays the episodes
+    :param batch: the collected episodes
+    :param config: the hyperparameters (baseline kind, coefficients)
+    :param online_baseline: b_t (T,) when `config.baseline == "online"`
+    :param episode_weights: the weight of each episode (B,); default 1/B
+    :return: the total loss and its parts by name
     """
     mask = batch.mask.to(batch.rewards.dtype)
     n_episodes = batch.mask.shape[1]

@@ -9,10 +9,11 @@ import torch
 
 from agents.controllers import CONTROLLERS
 from memtape_env.tasks import get_task
+from memtape_env.validation import check_int, check_number, check_optional_int, check_positive_int
 
 POSITIVE_INTS = ("steps", "batch_size", "max_length", "eval_every", "eval_samples", "checkpoint_every")
 POSITIVE_INTS += ("test_samples", "test_batch")
-NON_NEGATIVE = ("max_grad_norm", "grad_noise", "relax_pull", "time_budget", "threads")
+NON_NEGATIVE = ("max_grad_norm", "grad_noise", "relax_pull", "time_budget")
 
 
 @dataclass
@@ -57,23 +58,18 @@ class SupervisedConfig:
         if self.optimizer not in ("adam", "rmsprop"):
             raise ValueError(f"optimizer must be 'adam' or 'rmsprop', got {self.optimizer!r}")
         for name in POSITIVE_INTS:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+            check_positive_int(name, getattr(self, name), owner="SupervisedConfig")
         for name in ("lr", "optimizer_eps"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+            check_number(name, getattr(self, name), 0, low_open=True, owner="SupervisedConfig")
         for name in NON_NEGATIVE:
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if not 0 <= self.stop_accuracy <= 1:
-            raise ValueError(f"stop_accuracy must be in [0, 1], got {self.stop_accuracy!r}")
-        if not 0 < self.promote_accuracy <= 1:
-            raise ValueError(f"promote_accuracy must be in (0, 1], got {self.promote_accuracy!r}")
-        if self.start_length is not None and self.start_length < 1:
-            raise ValueError(f"start_length must be >= 1, got {self.start_length!r}")
+            check_number(name, getattr(self, name), 0, owner="SupervisedConfig")
+        check_int("threads", self.threads, 0, owner="SupervisedConfig")
+        check_number("stop_accuracy", self.stop_accuracy, 0, 1, owner="SupervisedConfig")
+        check_number("promote_accuracy", self.promote_accuracy, 0, 1, low_open=True, owner="SupervisedConfig")
+        check_optional_int("start_length", self.start_length, 1, owner="SupervisedConfig")
         try:
             torch.device("cpu" if self.device == "auto" else self.device)
         except RuntimeError as err:
             raise ValueError(f"device must be 'auto' or a torch device, got {self.device!r}") from err
-        if any(n < 1 for n in self.test_lengths):
-            raise ValueError(f"test_lengths must be positive, got {self.test_lengths!r}")
+        for i, n in enumerate(self.test_lengths):
+            check_positive_int(f"test_lengths[{i}]", n, owner="SupervisedConfig")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from memtape_env.validation import check_positive_int
+
 # Names of input-head moves and their (dx, dy) deltas on the tape/grid.
 MOVE_DELTAS: dict[str, tuple[int, int]] = {
     "left": (-1, 0),
@@ -93,13 +95,16 @@ class Task:
     def generate(self, rng: np.random.Generator, n: int, length: int) -> tuple[np.ndarray, np.ndarray]:
         """Sample `n` inputs of size `length` and their targets.
 
-        Returns int64 `inputs` (n, rows, width), padded with `blank`, and `targets` (n, target_width), padded with -1.
+        :param rng: the generator to draw from
+        :param n: the number of inputs
+        :param length: their size (at least the task's minimum length)
+        :return: int64 `inputs` (n, rows, width), padded with `blank`, and `targets` (n, target_width), padded
+            with -1
         """
         length = int(length)
         if length < self.curriculum.min_length:
             raise ValueError(f"{self.name}: length {length} is below the task's minimum {self.curriculum.min_length}")
-        if n < 1:
-            raise ValueError(f"{self.name}: n must be positive, got {n}")
+        n = check_positive_int("n", n, owner=self.name)
         u = rng.random((n, self.n_uniform(length)))
         return self.build(u, np.full(n, length, dtype=np.int64))
 
@@ -174,7 +179,9 @@ def _modulus(blank: int) -> np.ndarray:
 def concat_rows(parts: list[np.ndarray], lengths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate per-row prefixes: row i is parts[0][i, :lengths[0][i]] + parts[1][i, :lengths[1][i]] + ...
 
-    Returns the rows padded with -1 and their total lengths.
+    :param parts: arrays with one row per sequence
+    :param lengths: how much of each row of the matching part to keep
+    :return: the rows padded with -1, and their total lengths
     """
     total = sum(lengths)
     width = int(total.max())

@@ -105,7 +105,10 @@ def test_tiny_suite_parses() -> None:
             {"algorithms": [{"name": "x", "algo": "reinforce", "controller": "ntm"}]},
             "key 'algorithms.0.controller': unknown controller 'ntm'",
         ),
-        ({"algorithms": [{"name": "x", "algo": "ppo", "controller": "lstm"}]}, "applies to algo reinforce only"),
+        (
+            {"algorithms": [{"name": "x", "algo": "ppo", "controller": "lstm"}]},
+            "applies to algo reinforce and supervised only",
+        ),
         ({"algorithms": [{"name": "a b", "algo": "ppo"}]}, "key 'algorithms.0.name'"),
         ({"algorithms": [{"name": "x", "algo": "ppo"}, {"name": "x", "algo": "a2c"}]}, "unique"),
     ],

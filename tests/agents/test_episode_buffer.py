@@ -57,7 +57,7 @@ def test_buffer_keeps_only_the_rows_of_running_episodes() -> None:
             episodes = buffer.pop_finished()
             assert (episodes.lengths >= 1).all()
     assert buffer.capacity <= 8  # not 128 rows: the finished ones were dropped
-    with pytest.raises(ValueError, match="n_envs=0"):
+    with pytest.raises(ValueError, match="EpisodeBuffer: n_envs must be a positive integer, got 0"):
         EpisodeBuffer(0, 1, 1)
 
 

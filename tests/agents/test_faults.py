@@ -264,7 +264,7 @@ def test_fresh_refuses_a_folder_a_bench_did_not_write(tmp_path: Path, capsys) ->
         (["--threshold", "nan"], "argument --threshold: must be a finite number"),
         (["--seed", "-1"], "argument --seed: must be an integer >= 0"),
         (["-params", "gamma=5"], "key 'gamma' must be in [0, 1]"),
-        (["-params", "n_steps=0"], "key 'n_steps' must be positive"),
+        (["-params", "n_steps=0"], "key 'n_steps' must be a positive number"),
         (["-params", "policy_kwargs.net_arch=big"], "key 'policy_kwargs.net_arch'"),
         (["-params", "learning_rate=nan"], "key 'learning_rate' must be a finite number"),
         (["--env-kwargs", "foo=1"], "foo"),

@@ -154,7 +154,7 @@ def test_fixed_actions_are_never_sampled_and_carry_no_score_or_entropy(tmp_path)
 def test_fixed_actions_errors() -> None:
     with pytest.raises(ValueError, match="fixed_actions names 'memory_write', not an action component"):
         make_policy(fixed_actions={"memory_write": 0})
-    with pytest.raises(ValueError, match=r"fixed_actions\['output_write'\] must be an int in \[0, 2\), got 2"):
+    with pytest.raises(ValueError, match=r"fixed_actions\['output_write'\] must be an integer in \[0, 1\], got 2"):
         make_policy(fixed_actions={"output_write": 2})
     with pytest.raises(ValueError, match="fixed_actions needs action_names"):
         ControllerPolicy(spaces.MultiDiscrete([3]), spaces.MultiDiscrete([2]), lambda _: 1e-3, fixed_actions={"a": 0})

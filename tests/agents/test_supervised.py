@@ -195,11 +195,11 @@ def test_cli_trains_and_tests(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, named",
     [
-        (["--steps", "0"], "steps must be >= 1"),
+        (["--steps", "0"], "steps must be a positive integer"),
         (["--controller", "nope"], "controller must be"),
         (["--task", "Nope"], "Nope"),
         (["--controller-kwargs", "[1]"], "expected a JSON object"),
-        (["--lr", "-1"], "lr must be > 0"),
+        (["--lr", "-1"], "lr must be a positive number"),
     ],
 )
 def test_cli_bad_values_exit_2_naming_them(args, named, capsys):

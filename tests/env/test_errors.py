@@ -87,7 +87,7 @@ def test_unknown_task_and_kwargs():
         ({"length": 5}, ValueError, "only used with curriculum='none'"),
         ({"observe_heads": 1}, TypeError, "observe_heads must be True or False"),
         ({"observe_tape": 0}, ValueError, "observe_tape must be a positive"),
-        ({"memory_size": 2.5}, TypeError, "memory_size must be an integer"),
+        ({"memory_size": 2.5}, TypeError, "memory_size must be a positive integer or None"),
         ({"render_mode": "bogus"}, ValueError, "render_mode"),
         ({"max_length": 0}, ValueError, "max_length"),
     ],
