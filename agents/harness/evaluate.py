@@ -11,11 +11,13 @@ and the trained policy then succeeds on at least `SOLVED_SUCCESS` of the episode
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.vec_env import VecEnv
 
 from agents.harness.registry import canonical_algo
 
@@ -64,10 +66,31 @@ def evaluate_length(
     max_steps_factor: int = 20,
 ) -> LengthResult:
     """Play `episodes` episodes at `length` and score them."""
+    return evaluate_episodes(model, algo, env_id, env_kwargs, length, episodes, seed, max_steps_factor)[0]
+
+
+def evaluate_episodes(
+    model: BaseAlgorithm,
+    algo: str,
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    length: int,
+    episodes: int,
+    seed: int = 0,
+    max_steps_factor: int = 20,
+    vec_wrapper: Callable[[VecEnv], VecEnv] | None = None,
+) -> tuple[LengthResult, np.ndarray]:
+    """`evaluate_length`, also returning each episode's success (episode i is the one sub-env i played).
+
+    The per-episode outcomes let an experiment split the score by what the inputs held; `vec_wrapper` wraps the
+    evaluation env (an experiment that scripts part of the action, or records what the policy does).
+    """
     from agents.harness.train import check_spaces, make_vec_env
 
     limit = max_steps_factor * int(length) + 100  # a guard: the env truncates on its own
     env = make_vec_env(canonical_algo(algo), env_id, episodes, seed, eval_env_kwargs(env_kwargs, length, limit))
+    if vec_wrapper is not None:
+        env = vec_wrapper(env)
     try:
         check_spaces(model, env, f"{env_id} at length {length}")
     except ValueError:
@@ -101,7 +124,7 @@ def evaluate_length(
     env.close()
     truncated |= active  # never finished within our own cap
     success = ~wrong & ~truncated
-    return LengthResult(
+    result = LengthResult(
         length=int(length),
         episodes=episodes,
         success_rate=float(success.mean()),
@@ -110,6 +133,7 @@ def evaluate_length(
         truncated=float(truncated.mean()),
         us_per_step=1e6 * elapsed / max(steps * episodes, 1),
     )
+    return result, success
 
 
 def longest_solved(results: list[LengthResult]) -> int | None:
