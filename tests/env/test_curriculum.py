@@ -122,3 +122,19 @@ def test_mixture_one_episode_at_a_time_equals_batches():
     assert 2 < one.current < 40  # the test exercises promotions, and stays below the top
     assert all(currents_one[hi - 1] == c for hi, c in currents_batched)
     assert np.array_equal(one.history, batched.history)
+
+
+def test_find_curriculum_in_every_view() -> None:
+    """The one lookup of a live curriculum: single env (wrapped or not), vector env, and neither."""
+    import gymnasium as gym
+
+    from memtape_env.curriculum import Curriculum, find_curriculum
+    from memtape_env.vector_env import MemTapeVectorEnv
+
+    env = gym.make("memtape/Copy-v0")
+    found = find_curriculum(env)
+    assert isinstance(found, Curriculum) and found is env.unwrapped.curriculum
+    vec = MemTapeVectorEnv("Copy", num_envs=2)
+    assert find_curriculum(vec) is vec.curriculum
+    assert find_curriculum(gym.make("CartPole-v1")) is None
+    assert find_curriculum(object()) is None
