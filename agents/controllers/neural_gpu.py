@@ -8,10 +8,11 @@ sets, step t uses set t mod r, a pull term draws them together and `merge_relaxa
 on the recurrent state, and (in `agents.supervised`) gradient noise.
 
 `NeuralGPUController` puts it behind the shared `Controller` interface for the RL setting: it reads the
-whole input tape (`context["tape"]`, the env's `observe_tape` mode), computes the image once per episode,
-keeps row 0 as its recurrent state, and at each step outputs the row-0 column at the current position (the
-output or input head from `context` when the env observes heads and the policy routes them, else the step
-count) next to a small GRU over the step features, which tells the policy where in the episode it is.
+input tape (`context["tape"]`, the env's `observe_tape` mode), computes each episode's image once, as wide as
+that episode's input (plus a margin) and for as many steps, keeps row 0 as its recurrent state, and at each
+step outputs the row-0 column at the current position (the output or input head from `context` when the env
+observes heads and the policy routes them, else the step count) next to a small GRU over the step features,
+which tells the policy where in the episode it is.
 """
 
 from __future__ import annotations
@@ -33,17 +34,46 @@ def hard_sigmoid_gate(x: torch.Tensor) -> torch.Tensor:
     return torch.clamp(1.2 * torch.sigmoid(x) - 0.1, 0.0, 1.0)
 
 
+def conv2d_batch_invariant(
+    s: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, padding: tuple[int, int]
+) -> torch.Tensor:
+    """`F.conv2d(s, weight, bias, padding=padding)` whose result for each image does not depend, bit for bit, on
+    the other images of the batch.
+
+    oneDNN's convolution, and a single matrix product over the whole batch, pick their blocking by batch size,
+    so an image convolved alone and in a batch differ in the last bits. Here each image is its own product of
+    the same shape (im2col, then `torch.baddbmm`), and a batch of one is computed as a batch of two (the image
+    twice), since a single product takes another code path. Checked bit for bit on CPU; elsewhere it is at
+    least equal to `F.conv2d` up to float rounding.
+
+    :param s: images (batch, in_channels, height, width)
+    :param weight: kernels (out_channels, in_channels, kernel height, kernel width)
+    :param bias: (out_channels,)
+    :param padding: zero padding (rows, columns) on each side
+    :return: (batch, out_channels, out height, out width)
+    """
+    batch = s.shape[0]
+    if batch == 1:
+        return conv2d_batch_invariant(s.expand(2, -1, -1, -1), weight, bias, padding)[:1]
+    out_channels, _, kh, kw = weight.shape
+    out_h = s.shape[2] + 2 * padding[0] - kh + 1
+    out_w = s.shape[3] + 2 * padding[1] - kw + 1
+    cols = F.unfold(s, (kh, kw), padding=padding).transpose(1, 2)  # (batch, positions, in_channels * kh * kw)
+    kernels = weight.reshape(out_channels, -1).t().expand(batch, -1, -1)
+    out = torch.baddbmm(bias.expand(batch, cols.shape[1], out_channels), cols, kernels)
+    return out.view(batch, out_h, out_w, out_channels).permute(0, 3, 1, 2)
+
+
 class NeuralGPU(nn.Module):
     """The Neural GPU network: tape (batch, width) of symbols -> row-0 features (batch, width, channels).
 
-    Args:
-        vocab: number of input symbols (including the blank).
-        channels: m, channels of the mental image.
-        height: h, rows of the mental image.
-        layers: convolutional GRUs applied per step.
-        kernel: (kernel height, kernel width), odd sizes.
-        relax: parameter-sharing relaxation sets (1 = plain weight sharing across steps).
-        dropout: dropout rate on the state after each step (training mode only).
+    :param vocab: number of input symbols (including the blank)
+    :param channels: m, channels of the mental image
+    :param height: h, rows of the mental image
+    :param layers: convolutional GRUs applied per step
+    :param kernel: (kernel height, kernel width), odd sizes
+    :param relax: parameter-sharing relaxation sets (1 = plain weight sharing across steps)
+    :param dropout: dropout rate on the state after each step (training mode only)
     """
 
     def __init__(
@@ -83,16 +113,27 @@ class NeuralGPU(nn.Module):
         self.cand_weight = param(channels, channels, kh, kw)
         self.cand_bias = nn.Parameter(torch.zeros(layers, relax, channels))
 
-    def cgru(self, s: torch.Tensor, layer: int, which: int) -> torch.Tensor:
-        """One convolutional GRU with parameter set `which` of `layer`; s is (batch, m, h, w)."""
+    def cgru(self, s: torch.Tensor, layer: int, which: int, batch_invariant: bool = False) -> torch.Tensor:
+        """One convolutional GRU with parameter set `which` of `layer`; s is (batch, m, h, w).
+
+        `batch_invariant` computes the convolutions with `conv2d_batch_invariant` (see there).
+        """
         pad = (self.kernel[0] // 2, self.kernel[1] // 2)
-        gates = F.conv2d(s, self.gate_weight[layer, which], self.gate_bias[layer, which], padding=pad)
+        conv = conv2d_batch_invariant if batch_invariant else F.conv2d
+        gates = conv(s, self.gate_weight[layer, which], self.gate_bias[layer, which], padding=pad)
         u, r = hard_sigmoid_gate(gates).chunk(2, dim=1)
-        cand = torch.tanh(F.conv2d(r * s, self.cand_weight[layer, which], self.cand_bias[layer, which], padding=pad))
+        cand = torch.tanh(conv(r * s, self.cand_weight[layer, which], self.cand_bias[layer, which], padding=pad))
         return u * s + (1 - u) * cand
 
-    def forward(self, tape: torch.Tensor, steps: int | None = None) -> torch.Tensor:
-        """Run `steps` (default: the width) steps over the image of `tape` (batch, width); returns row 0."""
+    def forward(self, tape: torch.Tensor, steps: int | None = None, batch_invariant: bool = False) -> torch.Tensor:
+        """Run `steps` (default: the width) steps over the image of `tape` (batch, width); returns row 0.
+
+        :param tape: input symbols (batch, width)
+        :param steps: CGRU steps (each applies every layer once); None: as many as the tape is wide
+        :param batch_invariant: make each row's result independent of the rest of the batch, bit for bit
+            (`conv2d_batch_invariant`); the default uses the faster `F.conv2d`, equal up to float rounding
+        :return: row 0 of the final image, (batch, width, channels)
+        """
         if tape.dim() != 2:
             raise ValueError(f"NeuralGPU: tape must be (batch, width), got {tuple(tape.shape)}")
         if tape.numel() and (int(tape.min()) < 0 or int(tape.max()) >= self.vocab):
@@ -103,7 +144,7 @@ class NeuralGPU(nn.Module):
         s = torch.cat([row0, rest], dim=2)
         for t in range(width if steps is None else steps):
             for layer in range(self.layers):
-                s = self.cgru(s, layer, t % self.relax)
+                s = self.cgru(s, layer, t % self.relax, batch_invariant)
             if self.dropout and self.training:
                 s = F.dropout(s, self.dropout)
         return s[:, :, 0, :].transpose(1, 2)
@@ -122,19 +163,36 @@ class NeuralGPU(nn.Module):
             p.copy_(p.mean(dim=1, keepdim=True).expand_as(p))
 
 
+SHIFTED_HEADS = ("input_head", "output_head")
+"""Head observations the env reports shifted by one (column -1, off the tape on the left, is 0): the controller
+subtracts one to read the head's own column."""
+
+
 class NeuralGPUController(Controller):
     """The Neural GPU as a recurrent controller over an episode whose whole input tape is observed.
 
-    State: (row-0 image (B, width, m), computed flag (B,), step count (B,), GRU hidden (B, hidden_size)).
+    At an episode's first step the controller computes the image of that episode's input alone: its extent `e`
+    is one past the last non-blank cell of `context["tape"]` (the blank is the last symbol, `tape_vocab - 1`;
+    no task has blanks inside its input), and the image is `w = min(tape_width, e + margin)` columns wide and
+    runs `w` steps, as in the paper, where the image is as wide as the input and the network runs as many steps.
+    The default margin of one blank column covers the column after the input, which the output of increment
+    (L + 1 digits) reaches; tasks whose output outruns its input by more (duplicate, repeat copy) read zeros
+    past the image and rely on the step GRU there. Columns from `w` on are zeros in the state. Rows are grouped
+    by width and every group is computed with `NeuralGPU(..., batch_invariant=True)`, so an episode's image is
+    the same bit for bit whichever episodes share its batch: the policy's collection and Reinforce's replay,
+    which batch episodes differently, agree exactly.
+
+    State: (row-0 image (B, tape_width, m), computed flag (B,), step count (B,), GRU hidden (B, hidden_size)).
     Output: [row-0 column at the position (m), GRU hidden (hidden_size)].
 
-    Args:
-        input_dim: per-step feature size (fed to the GRU).
-        tape_width: width of `context["tape"]` (the env's `observe_tape`).
-        tape_vocab: symbols on the tape including the blank (the task's input_base + 1).
-        hidden_size: GRU units over the step features (0: none; then the output is the column only).
-        position: context keys tried in order for the read position; when none is there, the step count.
-        **gpu_kwargs: `NeuralGPU` arguments (channels, height, layers, kernel, relax, dropout).
+    :param input_dim: per-step feature size (fed to the GRU)
+    :param tape_width: width of `context["tape"]` (the env's `observe_tape`)
+    :param tape_vocab: symbols on the tape including the blank (the task's input_base + 1)
+    :param hidden_size: GRU units over the step features (0: none; then the output is the column only)
+    :param position: context keys tried in order for the read position; when none is there, the step count.
+        The heads in `SHIFTED_HEADS` are read at their own column (the observation minus one)
+    :param margin: columns of the image past the input's extent (see above)
+    :param gpu_kwargs: `NeuralGPU` arguments (channels, height, layers, kernel, relax, dropout)
     """
 
     def __init__(
@@ -144,6 +202,7 @@ class NeuralGPUController(Controller):
         tape_vocab: int,
         hidden_size: int = 32,
         position: tuple[str, ...] = ("output_head", "input_head"),
+        margin: int = 1,
         **gpu_kwargs: object,
     ) -> None:
         super().__init__()
@@ -151,10 +210,12 @@ class NeuralGPUController(Controller):
         _check_int("tape_width", tape_width, 1)
         _check_int("tape_vocab", tape_vocab, 1)
         _check_int("hidden_size", hidden_size, 0)
+        _check_int("margin", margin, 0)
         self.gpu = NeuralGPU(tape_vocab, **gpu_kwargs)  # type: ignore[arg-type]
         self.input_dim = input_dim
         self.tape_width = tape_width
         self.hidden_size = hidden_size
+        self.margin = margin
         if isinstance(position, str) or not all(isinstance(k, str) for k in position):
             raise ValueError(f"NeuralGPUController: position must be a sequence of context keys, got {position!r}")
         self.position = tuple(position)
@@ -169,6 +230,24 @@ class NeuralGPUController(Controller):
             torch.zeros(batch_size, device=device, dtype=torch.long),
             torch.zeros(batch_size, self.hidden_size, device=device, dtype=dtype),
         )
+
+    def image_widths(self, tape: torch.Tensor) -> torch.Tensor:
+        """The image width of each row of `tape` (batch, tape_width): its input's extent plus the margin, at least
+        one column and at most `tape_width`."""
+        blank = self.gpu.vocab - 1
+        columns = torch.arange(1, tape.shape[1] + 1, device=tape.device)
+        extent = torch.where(tape != blank, columns, 0).amax(dim=1)
+        return (extent + self.margin).clamp(1, self.tape_width)
+
+    def images(self, tape: torch.Tensor) -> torch.Tensor:
+        """Row-0 images (batch, tape_width, m) of the rows of `tape`, each at its own width, zeros past it."""
+        widths = self.image_widths(tape)
+        out = tape.new_zeros(tape.shape[0], self.tape_width, self.gpu.channels, dtype=self.gpu.embed.weight.dtype)
+        for width in torch.unique(widths).tolist():
+            rows = torch.nonzero(widths == width).flatten()
+            group = self.gpu(tape[rows, :width], batch_invariant=True)  # (rows, width, m)
+            out = out.index_put((rows,), F.pad(group, (0, 0, 0, self.tape_width - width)))
+        return out
 
     def step(self, x: torch.Tensor, state: State, context: Context | None = None) -> tuple[torch.Tensor, State]:
         if context is None or "tape" not in context:
@@ -185,11 +264,11 @@ class NeuralGPUController(Controller):
         image, computed, count, hidden = state
         rows = torch.nonzero(computed == 0).flatten()
         if rows.numel():
-            fresh = self.gpu(tape[rows].long()).to(image.dtype)
+            fresh = self.images(tape[rows].long()).to(image.dtype)
             image = image.index_copy(0, rows, fresh)
             computed = computed.index_fill(0, rows, 1.0)
         key = next((k for k in self.position if k in context), None)
-        pos = count if key is None else context[key].long()
+        pos = count if key is None else context[key].long() - (1 if key in SHIFTED_HEADS else 0)
         pos = pos.clamp(0, self.tape_width - 1)
         column = image.gather(1, pos.view(-1, 1, 1).expand(-1, 1, image.shape[2])).squeeze(1)
         if self.gru is not None:

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from agents.controllers import CONTROLLERS, NeuralGPUController
+from agents.controllers import CONTROLLERS, NeuralGPUController, reset_state
 from agents.controllers.neural_gpu import NeuralGPU, hard_sigmoid_gate
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -94,25 +94,107 @@ def test_bad_tape_raises():
         ctrl.step(torch.zeros(1, 2), ctrl.initial_state(1), {"tape": torch.zeros(1, 5, dtype=torch.long)})
 
 
+def make_tapes(extents: list[int], width: int, vocab: int, seed: int = 0) -> torch.Tensor:
+    """Tapes (len(extents), width) with random symbols in their first `extent` cells, blank (vocab - 1) after."""
+    gen = torch.Generator().manual_seed(seed)
+    tapes = torch.full((len(extents), width), vocab - 1, dtype=torch.long)
+    for i, extent in enumerate(extents):
+        tapes[i, :extent] = torch.randint(0, vocab - 1, (extent,), generator=gen)
+    return tapes
+
+
+@pytest.mark.parametrize("shape", [(24, 4), (8, 1), (4, 2)])
+def test_batch_invariant_conv_is_conv2d_and_independent_of_the_batch(shape):
+    from agents.controllers.neural_gpu import conv2d_batch_invariant
+
+    channels, height = shape
+    torch.manual_seed(5)
+    weight, bias = torch.randn(2 * channels, channels, 3, 3), torch.randn(2 * channels)
+    for width in (1, 2, 5, 13):
+        s = torch.randn(7, channels, height, width)
+        full = conv2d_batch_invariant(s, weight, bias, (1, 1))
+        torch.testing.assert_close(full, F.conv2d(s, weight, bias, padding=1), rtol=1e-5, atol=1e-5)
+        for i in range(7):
+            assert torch.equal(conv2d_batch_invariant(s[i : i + 1], weight, bias, (1, 1))[0], full[i])
+            assert torch.equal(conv2d_batch_invariant(s[[(i + 3) % 7, i]], weight, bias, (1, 1))[1], full[i])
+
+
+def test_image_is_as_wide_as_the_input_plus_the_margin_with_zeros_past_it():
+    torch.manual_seed(4)
+    ctrl = NeuralGPUController(2, tape_width=8, tape_vocab=3, hidden_size=4, channels=4, margin=1)
+    tapes = make_tapes([0, 1, 3, 7, 8], 8, 3)
+    assert ctrl.image_widths(tapes).tolist() == [1, 2, 4, 8, 8]
+    images = ctrl.images(tapes)
+    for row, width in enumerate([1, 2, 4, 8, 8]):
+        # the paper's network on the input cut to its width, as many steps as columns; zeros past the image
+        torch.testing.assert_close(images[row, :width], ctrl.gpu(tapes[row : row + 1, :width])[0])
+        assert not images[row, width:].any()
+    wide = NeuralGPUController(2, tape_width=8, tape_vocab=3, channels=4, margin=3)
+    assert wide.image_widths(tapes).tolist() == [3, 4, 6, 8, 8]
+    with pytest.raises(ValueError, match="margin"):
+        NeuralGPUController(2, tape_width=8, tape_vocab=3, margin=-1)
+
+
+def test_an_episode_gives_the_same_outputs_alone_and_in_any_batch():
+    """Collection (one step at a time, episodes starting at different steps) and replay (all episodes from t = 0)
+    batch an episode with different others; its image, hence the column it outputs, must be identical."""
+    torch.manual_seed(6)
+    ctrl = NeuralGPUController(3, tape_width=9, tape_vocab=4, hidden_size=5, channels=6, height=3)
+    steps, extents = 5, [2, 9, 2, 5, 0, 7]
+    tapes = make_tapes(extents, 9, 4, seed=1).expand(steps, -1, -1)
+    heads = torch.randint(0, 11, (steps, len(extents)))
+    x = torch.randn(steps, len(extents), 3)
+    starts = torch.zeros(steps, len(extents), dtype=torch.bool)
+    starts[0] = True
+    context = {"tape": tapes, "output_head": heads}
+    out, _ = ctrl.sequence(x, starts, ctrl.initial_state(len(extents)), context)
+    state, stepped = ctrl.initial_state(len(extents)), []
+    for t in range(steps):
+        col, state = ctrl.step(x[t], state, {k: v[t] for k, v in context.items()})
+        stepped.append(col)
+    assert torch.equal(torch.stack(stepped), out)  # `sequence` equals stepping
+    m = ctrl.gpu.channels
+    for row in range(len(extents)):
+        alone, _ = ctrl.sequence(
+            x[:, row : row + 1],
+            starts[:, :1],
+            ctrl.initial_state(1),
+            {k: v[:, row : row + 1] for k, v in context.items()},
+        )
+        assert torch.equal(alone[..., :m], out[:, row : row + 1, :m])
+        torch.testing.assert_close(alone, out[:, row : row + 1])  # the step GRU: equal up to float rounding
+    # The same episodes entering a batch one by one at different steps (as in collection) give the same images.
+    init = ctrl.initial_state(len(extents))
+    late = (torch.randn_like(init[0]), torch.ones_like(init[1]), *init[2:])  # older episodes running everywhere
+    for t, rows in enumerate([[0, 3], [1], [2, 4, 5]]):
+        starting = torch.zeros(len(extents), dtype=torch.bool)
+        starting[rows] = True
+        _, late = ctrl.step(x[t], reset_state(late, init, starting), {"tape": tapes[0], "output_head": heads[t]})
+    assert torch.equal(late[0], state[0])
+
+
 def test_controller_computes_the_image_once_per_episode_and_reads_the_position():
     torch.manual_seed(4)
     ctrl = NeuralGPUController(2, tape_width=5, tape_vocab=3, hidden_size=4, channels=4)
     calls = []
-    ctrl.gpu.register_forward_hook(lambda mod, args, out: calls.append(args[0].shape[0]))
-    tapes = torch.randint(0, 3, (4, 2, 5))
+    ctrl.gpu.register_forward_hook(lambda mod, args, out: calls.append(tuple(args[0].shape)))
+    tapes = make_tapes([4, 2], 5, 3).expand(4, -1, -1).clone()
+    tapes[2, 1] = make_tapes([2], 5, 3, seed=7)[0]
     x = torch.randn(4, 2, 2)
     starts = torch.zeros(4, 2, dtype=torch.bool)
     starts[0] = True
     starts[2, 1] = True  # sequence 1 starts a new episode at t = 2
     out, state = ctrl.sequence(x, starts, ctrl.initial_state(2), {"tape": tapes})
-    assert calls == [2, 1]
-    image = ctrl.gpu(tapes[0])
+    assert calls == [(1, 3), (1, 5), (1, 3)]  # one call per width group (widths 5 and 3), then the new episode
+    images = ctrl.images(tapes[0])
     for t in range(2):  # no head in the context: the column is the step count
-        torch.testing.assert_close(out[t, :, :4], image[:, t])
-    torch.testing.assert_close(out[2, 1, :4], ctrl.gpu(tapes[2, 1:2])[0, 0])
-    head = torch.tensor([4, 1])
+        assert torch.equal(out[t, :, :4], images[:, t])
+    assert torch.equal(out[2, 1, :4], ctrl.images(tapes[2, 1:2])[0, 0])
+    head = torch.tensor([5, 1])  # observed heads are shifted by one: columns 4 and 0
     col, _ = ctrl.step(x[0], state, {"tape": tapes[3], "input_head": head})
-    torch.testing.assert_close(col[:, :4], state[0][torch.arange(2), head])
+    assert torch.equal(col[:, :4], state[0][torch.arange(2), head - 1])
+    col, _ = ctrl.step(x[0], state, {"tape": tapes[3], "input_head": torch.tensor([0, 6])})  # off the tape: clamped
+    assert torch.equal(col[:, :4], state[0][torch.arange(2), torch.tensor([0, 4])])
     assert CONTROLLERS["neural_gpu"] is NeuralGPUController
 
 
