@@ -42,9 +42,9 @@ def conv2d_batch_invariant(
 
     oneDNN's convolution, and a single matrix product over the whole batch, pick their blocking by batch size,
     so an image convolved alone and in a batch differ in the last bits. Here each image is its own product of
-    the same shape (im2col, then `torch.baddbmm`), and a batch of one is computed as a batch of two (the image
-    twice), since a single product takes another code path. Checked bit for bit on CPU; elsewhere it is at
-    least equal to `F.conv2d` up to float rounding.
+    the same shape (im2col, then `torch.baddbmm`); a single image of a single output position is computed twice
+    in a batch of two, since a lone vector product takes another code path. Checked bit for bit on CPU (the
+    tests); elsewhere it is at least equal to `F.conv2d` up to float rounding.
 
     :param s: images (batch, in_channels, height, width)
     :param weight: kernels (out_channels, in_channels, kernel height, kernel width)
@@ -53,11 +53,11 @@ def conv2d_batch_invariant(
     :return: (batch, out_channels, out height, out width)
     """
     batch = s.shape[0]
-    if batch == 1:
-        return conv2d_batch_invariant(s.expand(2, -1, -1, -1), weight, bias, padding)[:1]
     out_channels, _, kh, kw = weight.shape
     out_h = s.shape[2] + 2 * padding[0] - kh + 1
     out_w = s.shape[3] + 2 * padding[1] - kw + 1
+    if batch == 1 and out_h * out_w == 1:
+        return conv2d_batch_invariant(s.expand(2, -1, -1, -1), weight, bias, padding)[:1]
     cols = F.unfold(s, (kh, kw), padding=padding).transpose(1, 2)  # (batch, positions, in_channels * kh * kw)
     kernels = weight.reshape(out_channels, -1).t().expand(batch, -1, -1)
     out = torch.baddbmm(bias.expand(batch, cols.shape[1], out_channels), cols, kernels)
@@ -118,11 +118,23 @@ class NeuralGPU(nn.Module):
 
         `batch_invariant` computes the convolutions with `conv2d_batch_invariant` (see there).
         """
+        return self._cgru(s, self._parameter_set(layer, which), batch_invariant)
+
+    def _parameter_set(self, layer: int, which: int) -> tuple[torch.Tensor, ...]:
+        return (
+            self.gate_weight[layer, which],
+            self.gate_bias[layer, which],
+            self.cand_weight[layer, which],
+            self.cand_bias[layer, which],
+        )
+
+    def _cgru(self, s: torch.Tensor, params: tuple[torch.Tensor, ...], batch_invariant: bool) -> torch.Tensor:
+        gate_weight, gate_bias, cand_weight, cand_bias = params
         pad = (self.kernel[0] // 2, self.kernel[1] // 2)
         conv = conv2d_batch_invariant if batch_invariant else F.conv2d
-        gates = conv(s, self.gate_weight[layer, which], self.gate_bias[layer, which], padding=pad)
+        gates = conv(s, gate_weight, gate_bias, padding=pad)
         u, r = hard_sigmoid_gate(gates).chunk(2, dim=1)
-        cand = torch.tanh(conv(r * s, self.cand_weight[layer, which], self.cand_bias[layer, which], padding=pad))
+        cand = torch.tanh(conv(r * s, cand_weight, cand_bias, padding=pad))
         return u * s + (1 - u) * cand
 
     def forward(self, tape: torch.Tensor, steps: int | None = None, batch_invariant: bool = False) -> torch.Tensor:
@@ -142,9 +154,16 @@ class NeuralGPU(nn.Module):
         row0 = self.embed(tape).transpose(1, 2).unsqueeze(2)  # (B, m, 1, w)
         rest = row0.new_zeros(batch, self.channels, self.height - 1, width)
         s = torch.cat([row0, rest], dim=2)
-        for t in range(width if steps is None else steps):
+        steps = width if steps is None else steps
+        # Each parameter set is sliced out once per call, not once per step: one slice (and one backward of it)
+        # per set instead of one per step and layer.
+        sets = [
+            [self._parameter_set(layer, which) for layer in range(self.layers)]
+            for which in range(min(self.relax, steps))
+        ]
+        for t in range(steps):
             for layer in range(self.layers):
-                s = self.cgru(s, layer, t % self.relax, batch_invariant)
+                s = self._cgru(s, sets[t % self.relax][layer], batch_invariant)
             if self.dropout and self.training:
                 s = F.dropout(s, self.dropout)
         return s[:, :, 0, :].transpose(1, 2)

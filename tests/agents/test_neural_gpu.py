@@ -135,11 +135,13 @@ def test_image_is_as_wide_as_the_input_plus_the_margin_with_zeros_past_it():
         NeuralGPUController(2, tape_width=8, tape_vocab=3, margin=-1)
 
 
-def test_an_episode_gives_the_same_outputs_alone_and_in_any_batch():
+@pytest.mark.parametrize("shape", [(6, 3), (24, 4)])  # a small image, and the default
+def test_an_episode_gives_the_same_outputs_alone_and_in_any_batch(shape):
     """Collection (one step at a time, episodes starting at different steps) and replay (all episodes from t = 0)
     batch an episode with different others; its image, hence the column it outputs, must be identical."""
     torch.manual_seed(6)
-    ctrl = NeuralGPUController(3, tape_width=9, tape_vocab=4, hidden_size=5, channels=6, height=3)
+    channels, height = shape
+    ctrl = NeuralGPUController(3, tape_width=9, tape_vocab=4, hidden_size=5, channels=channels, height=height)
     steps, extents = 5, [2, 9, 2, 5, 0, 7]
     tapes = make_tapes(extents, 9, 4, seed=1).expand(steps, -1, -1)
     heads = torch.randint(0, 11, (steps, len(extents)))
