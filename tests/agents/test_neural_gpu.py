@@ -123,14 +123,16 @@ def test_image_is_as_wide_as_the_input_plus_the_margin_with_zeros_past_it():
     torch.manual_seed(4)
     ctrl = NeuralGPUController(2, tape_width=8, tape_vocab=3, hidden_size=4, channels=4, margin=1)
     tapes = make_tapes([0, 1, 3, 7, 8], 8, 3)
-    assert ctrl.image_widths(tapes).tolist() == [1, 2, 4, 8, 8]
+    assert ctrl.input_extents(tapes).tolist() == [0, 1, 3, 7, 8]
+    sizes = [ctrl.image_size(e) for e in [0, 1, 3, 7, 8]]
+    assert sizes == [(1, 1), (2, 1), (4, 3), (8, 7), (8, 8)]
     images = ctrl.images(tapes)
-    for row, width in enumerate([1, 2, 4, 8, 8]):
-        # the paper's network on the input cut to its width, as many steps as columns; zeros past the image
-        torch.testing.assert_close(images[row, :width], ctrl.gpu(tapes[row : row + 1, :width])[0])
+    for row, (width, steps) in enumerate(sizes):
+        # the paper's network on the input cut to its width, as many steps as symbols; zeros past the image
+        torch.testing.assert_close(images[row, :width], ctrl.gpu(tapes[row : row + 1, :width], steps=steps)[0])
         assert not images[row, width:].any()
     wide = NeuralGPUController(2, tape_width=8, tape_vocab=3, channels=4, margin=3)
-    assert wide.image_widths(tapes).tolist() == [3, 4, 6, 8, 8]
+    assert [wide.image_size(e) for e in [0, 3, 6]] == [(3, 1), (6, 3), (8, 6)]
     with pytest.raises(ValueError, match="margin"):
         NeuralGPUController(2, tape_width=8, tape_vocab=3, margin=-1)
 
@@ -142,7 +144,7 @@ def test_an_episode_gives_the_same_outputs_alone_and_in_any_batch(shape):
     torch.manual_seed(6)
     channels, height = shape
     ctrl = NeuralGPUController(3, tape_width=9, tape_vocab=4, hidden_size=5, channels=channels, height=height)
-    steps, extents = 5, [2, 9, 2, 5, 0, 7]
+    steps, extents = 5, [2, 9, 2, 5, 0, 7, 9]
     tapes = make_tapes(extents, 9, 4, seed=1).expand(steps, -1, -1)
     heads = torch.randint(0, 11, (steps, len(extents)))
     x = torch.randn(steps, len(extents), 3)
@@ -168,7 +170,7 @@ def test_an_episode_gives_the_same_outputs_alone_and_in_any_batch(shape):
     # The same episodes entering a batch one by one at different steps (as in collection) give the same images.
     init = ctrl.initial_state(len(extents))
     late = (torch.randn_like(init[0]), torch.ones_like(init[1]), *init[2:])  # older episodes running everywhere
-    for t, rows in enumerate([[0, 3], [1], [2, 4, 5]]):
+    for t, rows in enumerate([[0, 3], [1], [2, 4, 5, 6]]):
         starting = torch.zeros(len(extents), dtype=torch.bool)
         starting[rows] = True
         _, late = ctrl.step(x[t], reset_state(late, init, starting), {"tape": tapes[0], "output_head": heads[t]})
@@ -187,7 +189,7 @@ def test_controller_computes_the_image_once_per_episode_and_reads_the_position()
     starts[0] = True
     starts[2, 1] = True  # sequence 1 starts a new episode at t = 2
     out, state = ctrl.sequence(x, starts, ctrl.initial_state(2), {"tape": tapes})
-    assert calls == [(1, 3), (1, 5), (1, 3)]  # one call per width group (widths 5 and 3), then the new episode
+    assert calls == [(1, 3), (1, 5), (1, 3)]  # one call per extent (2 and 4, widths 3 and 5), then the new episode
     images = ctrl.images(tapes[0])
     for t in range(2):  # no head in the context: the column is the step count
         assert torch.equal(out[t, :, :4], images[:, t])
