@@ -22,11 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.controllers.base import Context, Controller, State
-
-
-def _check_int(name: str, value: int, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"NeuralGPU: {name} must be an int >= {low}, got {value!r}")
+from memtape_env.validation import check_int
 
 
 def hard_sigmoid_gate(x: torch.Tensor) -> torch.Tensor:
@@ -87,11 +83,11 @@ class NeuralGPU(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        _check_int("vocab", vocab, 1)
-        _check_int("channels", channels, 1)
-        _check_int("height", height, 1)
-        _check_int("layers", layers, 1)
-        _check_int("relax", relax, 1)
+        check_int("vocab", vocab, 1, owner="NeuralGPU")
+        check_int("channels", channels, 1, owner="NeuralGPU")
+        check_int("height", height, 1, owner="NeuralGPU")
+        check_int("layers", layers, 1, owner="NeuralGPU")
+        check_int("relax", relax, 1, owner="NeuralGPU")
         if len(kernel) != 2 or any((not isinstance(k, int)) or k < 1 or k % 2 == 0 for k in kernel):
             raise ValueError(f"NeuralGPU: kernel must be two odd positive ints, got {kernel!r}")
         if not 0.0 <= dropout < 1.0:
@@ -233,11 +229,11 @@ class NeuralGPUController(Controller):
         **gpu_kwargs: object,
     ) -> None:
         super().__init__()
-        _check_int("input_dim", input_dim, 1)
-        _check_int("tape_width", tape_width, 1)
-        _check_int("tape_vocab", tape_vocab, 1)
-        _check_int("hidden_size", hidden_size, 0)
-        _check_int("margin", margin, 0)
+        check_int("input_dim", input_dim, 1, owner="NeuralGPUController")
+        check_int("tape_width", tape_width, 1, owner="NeuralGPUController")
+        check_int("tape_vocab", tape_vocab, 1, owner="NeuralGPUController")
+        check_int("hidden_size", hidden_size, 0, owner="NeuralGPUController")
+        check_int("margin", margin, 0, owner="NeuralGPUController")
         self.gpu = NeuralGPU(tape_vocab, **gpu_kwargs)  # type: ignore[arg-type]
         self.input_dim = input_dim
         self.tape_width = tape_width
