@@ -66,6 +66,8 @@ def controller_setup(
         policy_kwargs["controller_kwargs"] = {"memory_size": max(64, input_width(env_id, longest) + 2)}
         policy_kwargs["fixed_actions"] = dict(TAPE_FIXED_ACTIONS)
     if controller == "neural_gpu":
+        if task.rows != 1:
+            raise ValueError(f"the Neural GPU controller reads one-row tapes; task {task.name} has {task.rows} rows")
         width = input_width(env_id, longest)
         env_kwargs.update(observe_tape=width, observe_heads=True)
         policy_kwargs["controller_kwargs"] = {"tape_width": width, "tape_vocab": task.input_base + 1}
