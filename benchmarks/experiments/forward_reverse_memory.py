@@ -66,7 +66,7 @@ from torch import nn
 from agents.controllers import CONTROLLERS
 from agents.harness.atomic import atomic_write_json
 from agents.harness.callbacks import EpisodeLog
-from agents.harness.cli import parse_assignments
+from agents.harness.cli import parse_assignments, positive_int
 from agents.harness.configs import ConfigError, deep_merge, load_hyperparams
 from agents.harness.evaluate import eval_env_kwargs, evaluate_episodes, is_solved
 from agents.harness.train import build_model, env_threshold, make_vec_env
@@ -235,17 +235,6 @@ def supervised(args: argparse.Namespace, controller_kwargs: dict[str, Any], name
             curve.append({"update": update, "loss": loss.item(), "accuracy": accuracy})
             print(f"update {update}: loss {loss.item():.4f}, symbol accuracy at length {test_length}: {accuracy:.3f}")
     return {"updates": args.updates, "test_length": test_length, "curve": curve, "accuracy": curve[-1]["accuracy"]}
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -62,7 +62,7 @@ import torch
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from agents.harness.atomic import atomic_write_json
-from agents.harness.cli import parse_assignments
+from agents.harness.cli import parse_assignments, positive_int
 from agents.harness.configs import ConfigError, deep_merge
 from agents.harness.evaluate import evaluate_episodes, is_solved
 from agents.harness.train import TrainSpec, load_run, train
@@ -172,17 +172,6 @@ def diagnose(model: Any, env_kwargs: dict[str, Any], length: int, episodes: int,
             "false_turn_symbols": {str(k): v for k, v in rec.false_turns.most_common()},
         },
     }
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> None:
