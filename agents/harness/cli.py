@@ -390,9 +390,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     for name, file in outcome.files.items():
         print(f"  {name}: {file}")
     if args.readme:
-        update_readme(args.readme, suite.name, readme_block(suite, outcome.results, _shown_path(path)))
+        update_readme(
+            args.readme,
+            suite.name,
+            readme_block(suite, outcome.results, _shown_path(path), _shown_out(out, suite.name)),
+        )
         print(f"  readme table: {args.readme}")
     return 0
+
+
+def _shown_out(out: Path, suite_name: str) -> str | None:
+    """A results folder as the README names it: relative to here when it is inside, None when it is the default."""
+    if out == Path("runs") / "bench" / suite_name:
+        return None
+    try:
+        return out.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return out.as_posix()
 
 
 def _shown_path(path: Path) -> str:

@@ -131,7 +131,7 @@ def test_memtape_report_renders_finished_runs_without_running(tmp_path, capsys) 
     assert "stale" not in text and text.endswith("rest\n")
     assert "| task | a |" in text
     assert "| Copy-v0 | 5/10 [0.20, 0.80] |" in text and "| Reverse-v0 | 0/10 [0.00, 0.00] |" in text
-    assert "`memtape bench known`" in text and "the 20 finished runs (of 20)" in text
+    assert f"`memtape bench known --out {out.as_posix()}`" in text and "the 20 finished runs (of 20)" in text
     assert (out / "report.md").is_file() and (out / "curriculum.png").is_file()
 
 
