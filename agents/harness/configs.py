@@ -378,6 +378,9 @@ class AlgoEntry(Strict):
     env_kwargs: dict[str, Any] = Field(default_factory=dict, description="extra env kwargs this algorithm needs")
     tasks: list[str] | None = Field(None, description="restrict to these task ids; None runs every task")
     seeds: list[int] | None = Field(None, min_length=1, description="this algorithm's seeds; None: the suite's")
+    timesteps: Steps | None = Field(
+        None, gt=0, description="cap on this row's env steps per run (an expensive row); None: the task's budget"
+    )
     controller: str | None = Field(
         None, description="reinforce and supervised: controller name (reinforce: env wiring added for it)"
     )
@@ -452,6 +455,8 @@ class Suite(Strict):
                 raise ValueError(f"algorithm {a.name!r}: 'controller' applies to algo reinforce and supervised only")
             if a.algo == SUPERVISED and a.controller is None:
                 raise ValueError(f"algorithm {a.name!r}: algo supervised needs a 'controller'")
+            if a.algo == SUPERVISED and a.timesteps is not None:
+                raise ValueError(f"algorithm {a.name!r}: a supervised row's budget is hyperparams.steps (updates)")
             for t in a.tasks or []:
                 if t not in ids:
                     raise ValueError(f"algorithm {a.name!r} restricts to task {t!r}, which the suite lacks")

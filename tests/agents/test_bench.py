@@ -172,3 +172,17 @@ def test_editing_a_preset_reruns_its_cells(tmp_path: Path, monkeypatch) -> None:
     after = {run.dirname: run.spec_hash() for run in expand(suite)}
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {run.dirname for run in expand(suite) if run.algo_name == "ppo"}
+
+
+def test_a_row_cap_lowers_only_that_rows_budget() -> None:
+    data = tiny_suite_data([0], timesteps=500)
+    data["algorithms"][0]["timesteps"] = 200
+    suite = parse_suite(data, "tiny")
+    assert {run.algo_name: run.train["timesteps"] for run in expand(suite)} == {"ppo": 200, "reinforce_lstm": 500}
+    data["algorithms"].append({"name": "sup", "algo": "supervised", "controller": "lstm", "timesteps": 5})
+    try:
+        parse_suite(data, "tiny")
+    except Exception as err:  # noqa: BLE001 - pydantic wraps it into the config error
+        assert "hyperparams.steps" in str(err)
+    else:
+        raise AssertionError("a supervised row with timesteps was accepted")

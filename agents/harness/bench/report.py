@@ -168,7 +168,9 @@ def _budget_line(suite: Suite) -> str:
     steps = sorted({t.timesteps or suite.budget.timesteps for t in suite.tasks})
     seed_text = str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]} to {seeds[-1]}"
     step_text = f"{steps[0]:,}" if len(steps) == 1 else f"{steps[0]:,} to {steps[-1]:,} (per task)"
-    return f"{seed_text} seed{'s' if seeds[-1] != 1 else ''} per cell, {step_text} env steps per run"
+    capped = [f"{a.name} at most {a.timesteps:,}" for a in suite.algorithms if a.timesteps is not None]
+    cap_text = f" ({'; '.join(capped)})" if capped else ""
+    return f"{seed_text} seed{'s' if seeds[-1] != 1 else ''} per cell, {step_text} env steps per run{cap_text}"
 
 
 def summary_table(rows: list[dict[str, Any]]) -> list[str]:

@@ -65,6 +65,8 @@ def expand(suite: Suite, trust_imports: bool = False) -> list[Run]:
             if algo.algo == SUPERVISED:  # its own budget (hyperparams.steps, in updates) and the suite's controller
                 hyperparams = dict(algo.hyperparams)
             timesteps = task.timesteps or suite.budget.timesteps
+            if algo.timesteps is not None:
+                timesteps = min(timesteps, algo.timesteps)
             config = config_hash(algo.algo, task.id, hyperparams, longest)
             for seed in algo.seeds or suite.seeds:
                 train = {
