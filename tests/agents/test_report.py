@@ -132,7 +132,7 @@ def test_memtape_report_renders_finished_runs_without_running(tmp_path, capsys) 
     assert "| task | a |" in text
     assert "| Copy-v0 | 5/10 [0.20, 0.80] |" in text and "| Reverse-v0 | 0/10 [0.00, 0.00] |" in text
     assert f"`memtape bench known --out {out.as_posix()}`" in text and "the 20 finished runs (of 20)" in text
-    assert (out / "report.md").is_file() and (out / "curriculum.png").is_file()
+    assert (out / "report.md").is_file() and (out / "generalisation.png").is_file()
 
 
 def test_readme_without_markers_is_an_error(tmp_path) -> None:
@@ -145,3 +145,25 @@ def test_readme_without_markers_is_an_error(tmp_path) -> None:
     with pytest.raises(ValueError, match="memtape report: known"):
         update_readme(readme, "known", "table")
     assert readme.read_text() == "# no markers\n"
+
+
+def test_report_from_result_files_alone_keeps_the_training_plots(tmp_path) -> None:
+    """A committed leaderboard keeps only result.json per run: its report rebuilds the tables and the
+    generalisation plot, and leaves the training-curve plots made from the full runs untouched."""
+    from agents.harness.bench.suite import report_suite
+
+    data = {
+        "name": "known",
+        "tasks": [{"id": "memtape/Copy-v0", "eval_lengths": [30]}],
+        "algorithms": [{"name": "a", "algo": "ppo"}],
+        "seeds": [0, 1],
+        "budget": {"timesteps": 1000},
+    }
+    suite = parse_suite(data, "test", check=False)
+    out = tmp_path / "runs"
+    _finished_runs(out, suite)
+    (out / "curriculum.png").write_bytes(b"made from the full runs")
+    outcome = report_suite(suite, out)
+    assert "curriculum" not in outcome.files and (out / "generalisation.png").is_file()
+    assert (out / "curriculum.png").read_bytes() == b"made from the full runs"
+    assert "| memtape/Copy-v0 | a | 1/2 |" in outcome.report

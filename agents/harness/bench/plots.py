@@ -137,10 +137,19 @@ def _save(fig: Any, path: Path) -> Path:
 
 def write_plots(suite: Suite, results: list[dict[str, Any]], root: Path, out_dir: Path) -> dict[str, Path]:
     """Write curriculum.png (curriculum length vs env steps), learning_curves.png (return vs env steps),
-    learning_curves_time.png (vs seconds), generalisation.png."""
-    return {
-        "curriculum": learning_curves(suite, results, root, out_dir / "curriculum.png", y="curriculum"),
-        "learning_curves": learning_curves(suite, results, root, out_dir / "learning_curves.png"),
-        "learning_curves_time": learning_curves(suite, results, root, out_dir / "learning_curves_time.png", x="time_s"),
-        "generalisation": generalisation_curves(suite, results, out_dir / "generalisation.png"),
-    }
+    learning_curves_time.png (vs seconds), generalisation.png.
+
+    The training curves need the runs' episodes.csv; results kept without them (only result.json, as a committed
+    leaderboard keeps them) leave those plots as they are and write the generalisation plot alone.
+    """
+    from agents.harness.bench.runs import expand
+
+    files = {}
+    if any((root / run.dirname / "episodes.csv").is_file() for run in expand(suite)):
+        files["curriculum"] = learning_curves(suite, results, root, out_dir / "curriculum.png", y="curriculum")
+        files["learning_curves"] = learning_curves(suite, results, root, out_dir / "learning_curves.png")
+        files["learning_curves_time"] = learning_curves(
+            suite, results, root, out_dir / "learning_curves_time.png", x="time_s"
+        )
+    files["generalisation"] = generalisation_curves(suite, results, out_dir / "generalisation.png")
+    return files
