@@ -59,6 +59,7 @@ def run_suite(
     (root / BENCH_MARKER).touch()
     runs = expand(suite, trust_imports)
     done = {run.dirname: r for run in runs if (r := read_result(root, run)) is not None}
+    resumed = len(done)  # finished runs read back, not run again
     todo = [
         run
         for run in runs
@@ -97,7 +98,7 @@ def run_suite(
     files = _write_reports(suite, results, root, report_to)
     if interrupted:
         raise BenchInterrupted(f"interrupted: {len(results)} of {len(runs)} runs finished; report in {report_to}")
-    return SuiteOutcome(results=results, resumed=len(runs) - len(todo), files=files, report=markdown(suite, results))
+    return SuiteOutcome(results=results, resumed=resumed, files=files, report=markdown(suite, results))
 
 
 def check_selection(suite: Suite, tasks: list[str] | None, algorithms: list[str] | None) -> None:
