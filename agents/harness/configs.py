@@ -388,6 +388,10 @@ class AlgoEntry(Strict):
         None, gt=0, description="longest input this algorithm meets: caps eval lengths and sizes the controller"
     )
 
+    def runs_on(self, task_id: str) -> bool:
+        """Whether this row has cells on the task (`tasks` restricts it; None runs every task)."""
+        return self.tasks is None or task_id in self.tasks
+
     @field_validator("algo")
     @classmethod
     def _known(cls, value: str) -> str:
@@ -522,7 +526,7 @@ def parse_suite(data: Any, where: str, check: bool = True) -> Suite:
                         f"(known: {sorted(CONTROLLERS)})"
                     )
             for task in suite.tasks:
-                if algo.tasks is not None and task.id not in algo.tasks:
+                if not algo.runs_on(task.id):
                     continue
                 try:
                     if algo.algo == SUPERVISED:

@@ -297,7 +297,7 @@ class Reinforce(BaseAlgorithm):
         if self.config.restart_steps and curriculum is None:
             raise ValueError("restart_steps needs an env with a curriculum (a memtape env), got one without")
         start_level = None if curriculum is None else curriculum.level
-        restarted_at = self.num_timesteps
+        restarted_at, took_off = self.num_timesteps, False
         iteration = 0
         while self.num_timesteps < total_timesteps:
             episodes = self.collect_episodes(self.env, callback)
@@ -306,10 +306,10 @@ class Reinforce(BaseAlgorithm):
             iteration += 1
             self._update_current_progress_remaining(self.num_timesteps, total_timesteps)
             self.train(episodes)
-            if self.config.restart_steps and (curriculum := find_curriculum(self.env)) is not None:
-                if curriculum.level > start_level:  # asked afresh: a subprocess VecEnv returns copies
-                    restarted_at = total_timesteps  # took off: never restart this run again
-                elif self.num_timesteps - restarted_at >= self.config.restart_steps:
+            if self.config.restart_steps and not took_off:
+                curriculum = find_curriculum(self.env)  # asked afresh: a subprocess VecEnv returns copies
+                took_off = curriculum is not None and curriculum.level > start_level  # then never restarted again
+                if not took_off and self.num_timesteps - restarted_at >= self.config.restart_steps:
                     self._restart()
                     restarted_at = self.num_timesteps
             if log_interval is not None and iteration % log_interval == 0:

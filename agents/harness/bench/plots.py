@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from agents.harness.bench.report import generalisation
+from agents.harness.bench.runs import Run
 from agents.harness.configs import Suite
 
 
@@ -63,15 +64,18 @@ def _grid(n: int) -> tuple[Any, np.ndarray]:
 
 
 def learning_curves(
-    suite: Suite, results: list[dict[str, Any]], root: Path, path: Path, x: str = "step", y: str = "return"
+    suite: Suite,
+    results: list[dict[str, Any]],
+    runs: list[Run],
+    root: Path,
+    path: Path,
+    x: str = "step",
+    y: str = "return",
 ) -> Path:
     """Plot rolling return (or the curriculum level, y="curriculum") vs env steps (or training seconds,
     x="time_s") for every (task, algorithm): mean over seeds with a min-max band, the seed count in the legend; a
-    seed that stopped earlier than the others holds its last value."""
-    from agents.harness.bench.runs import expand
-
+    seed that stopped earlier than the others holds its last value. `runs` is the suite's grid (`expand`)."""
     fig, axes = _grid(len(suite.tasks))
-    runs = expand(suite)
     for ax, task in zip(axes, suite.tasks, strict=False):
         for algo in suite.algorithms:
             curves = []
@@ -135,21 +139,22 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def write_plots(suite: Suite, results: list[dict[str, Any]], root: Path, out_dir: Path) -> dict[str, Path]:
+def write_plots(
+    suite: Suite, results: list[dict[str, Any]], runs: list[Run], root: Path, out_dir: Path
+) -> dict[str, Path]:
     """Write curriculum.png (curriculum length vs env steps), learning_curves.png (return vs env steps),
     learning_curves_time.png (vs seconds), generalisation.png.
 
     The training curves need the runs' episodes.csv; results kept without them (only result.json, as a committed
-    leaderboard keeps them) leave those plots as they are and write the generalisation plot alone.
+    leaderboard keeps them) leave those plots as they are and write the generalisation plot alone. `runs` is the
+    suite's grid (`expand`), computed once by the caller.
     """
-    from agents.harness.bench.runs import expand
-
     files = {}
-    if any((root / run.dirname / "episodes.csv").is_file() for run in expand(suite)):
-        files["curriculum"] = learning_curves(suite, results, root, out_dir / "curriculum.png", y="curriculum")
-        files["learning_curves"] = learning_curves(suite, results, root, out_dir / "learning_curves.png")
+    if any((root / run.dirname / "episodes.csv").is_file() for run in runs):
+        files["curriculum"] = learning_curves(suite, results, runs, root, out_dir / "curriculum.png", y="curriculum")
+        files["learning_curves"] = learning_curves(suite, results, runs, root, out_dir / "learning_curves.png")
         files["learning_curves_time"] = learning_curves(
-            suite, results, root, out_dir / "learning_curves_time.png", x="time_s"
+            suite, results, runs, root, out_dir / "learning_curves_time.png", x="time_s"
         )
     files["generalisation"] = generalisation_curves(suite, results, out_dir / "generalisation.png")
     return files

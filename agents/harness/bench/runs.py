@@ -56,7 +56,7 @@ def expand(suite: Suite, trust_imports: bool = False) -> list[Run]:
     runs = []
     for task in suite.tasks:
         for algo in suite.algorithms:
-            if algo.tasks is not None and task.id not in algo.tasks:
+            if not algo.runs_on(task.id):
                 continue
             lengths = [n for n in task.eval_lengths if algo.max_length is None or n <= algo.max_length]
             hyperparams = with_controller(algo.hyperparams, algo.controller)

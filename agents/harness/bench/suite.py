@@ -95,7 +95,7 @@ def run_suite(
             bar.close()
     results = [done[run.dirname] for run in runs if run.dirname in done]
     report_to = Path(report_dir) if report_dir is not None else root
-    files = _write_reports(suite, results, root, report_to)
+    files = _write_reports(suite, results, runs, root, report_to)
     if interrupted:
         raise BenchInterrupted(f"interrupted: {len(results)} of {len(runs)} runs finished; report in {report_to}")
     return SuiteOutcome(results=results, resumed=resumed, files=files, report=markdown(suite, results))
@@ -119,13 +119,15 @@ def report_suite(suite: Suite, out: str | Path, report_dir: str | Path | None = 
         raise FileNotFoundError(f"{root}: no results of suite {suite.name!r} (run `memtape bench {suite.name}` first)")
     runs = expand(suite)
     results = [r for run in runs if (r := read_result(root, run)) is not None]
-    files = _write_reports(suite, results, root, Path(report_dir) if report_dir is not None else root)
+    files = _write_reports(suite, results, runs, root, Path(report_dir) if report_dir is not None else root)
     return SuiteOutcome(results=results, resumed=len(results), files=files, report=markdown(suite, results))
 
 
-def _write_reports(suite: Suite, results: list[dict[str, Any]], root: Path, report_to: Path) -> dict[str, Path]:
+def _write_reports(
+    suite: Suite, results: list[dict[str, Any]], runs: list[Run], root: Path, report_to: Path
+) -> dict[str, Path]:
     files = write_reports(suite, results, report_to)
-    files.update(write_plots(suite, results, root, report_to))
+    files.update(write_plots(suite, results, runs, root, report_to))
     return files
 
 
