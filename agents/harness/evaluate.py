@@ -88,40 +88,39 @@ def evaluate_episodes(
     from agents.harness.train import check_spaces, make_vec_env
 
     limit = max_steps_factor * int(length) + 100  # a guard: the env truncates on its own
-    env = make_vec_env(canonical_algo(algo), env_id, episodes, seed, eval_env_kwargs(env_kwargs, length, limit))
-    if vec_wrapper is not None:
-        env = vec_wrapper(env)
-    try:
+    base = make_vec_env(canonical_algo(algo), env_id, episodes, seed, eval_env_kwargs(env_kwargs, length, limit))
+    env = base
+    try:  # the env is closed whatever raises: the wrapper, the space check or the policy
+        if vec_wrapper is not None:
+            env = vec_wrapper(base)
         check_spaces(model, env, f"{env_id} at length {length}")
-    except ValueError:
+        obs = env.reset()
+        state = None
+        starts = np.ones(episodes, dtype=bool)
+        active = np.ones(episodes, dtype=bool)
+        returns = np.zeros(episodes)
+        correct = np.zeros(episodes)
+        wrong = np.zeros(episodes, dtype=bool)
+        truncated = np.zeros(episodes, dtype=bool)
+        steps = 0
+        start = time.perf_counter()
+        for _ in range(limit):
+            actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=True)
+            obs, rewards, dones, infos = env.step(actions)
+            steps += 1
+            rewards = np.where(active, rewards, 0.0)
+            returns += rewards
+            correct += rewards > 0
+            wrong |= active & (rewards < 0) & (rewards > -1)
+            for i in np.flatnonzero(active & dones):
+                truncated[i] = bool(infos[i].get("TimeLimit.truncated", False)) or rewards[i] <= -1
+            active &= ~dones
+            starts = dones
+            if not active.any():
+                break
+        elapsed = time.perf_counter() - start
+    finally:
         env.close()
-        raise
-    obs = env.reset()
-    state = None
-    starts = np.ones(episodes, dtype=bool)
-    active = np.ones(episodes, dtype=bool)
-    returns = np.zeros(episodes)
-    correct = np.zeros(episodes)
-    wrong = np.zeros(episodes, dtype=bool)
-    truncated = np.zeros(episodes, dtype=bool)
-    steps = 0
-    start = time.perf_counter()
-    for _ in range(limit):
-        actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=True)
-        obs, rewards, dones, infos = env.step(actions)
-        steps += 1
-        rewards = np.where(active, rewards, 0.0)
-        returns += rewards
-        correct += rewards > 0
-        wrong |= active & (rewards < 0) & (rewards > -1)
-        for i in np.flatnonzero(active & dones):
-            truncated[i] = bool(infos[i].get("TimeLimit.truncated", False)) or rewards[i] <= -1
-        active &= ~dones
-        starts = dones
-        if not active.any():
-            break
-    elapsed = time.perf_counter() - start
-    env.close()
     truncated |= active  # never finished within our own cap
     success = ~wrong & ~truncated
     result = LengthResult(

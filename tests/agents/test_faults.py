@@ -300,6 +300,37 @@ def test_eval_fails_when_every_length_fails(ppo_run: Path, monkeypatch: pytest.M
     assert "every length failed" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("fails_in", ["wrapper", "policy"])
+def test_evaluation_closes_its_env_whatever_raises(ppo_run: Path, monkeypatch: pytest.MonkeyPatch, fails_in) -> None:
+    import agents.harness.train
+    from agents.harness.evaluate import evaluate_episodes
+    from agents.harness.train import load_run
+
+    model, spec = load_run(ppo_run)
+    made = []
+    real = agents.harness.train.make_vec_env
+
+    closed = []
+
+    def recording(*args, **kwargs):
+        env = real(*args, **kwargs)
+        close = env.close
+        env.close = lambda: (closed.append(env), close())
+        made.append(env)
+        return env
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(agents.harness.train, "make_vec_env", recording)
+    if fails_in == "policy":
+        monkeypatch.setattr(model, "predict", broken)
+    wrapper = broken if fails_in == "wrapper" else None
+    with pytest.raises(RuntimeError, match="broken"):
+        evaluate_episodes(model, spec.algo, spec.env_id, spec.env_kwargs, 3, 2, vec_wrapper=wrapper)
+    assert len(made) == 1 and closed == made
+
+
 # ---------------------------------------------------------------- env cost
 
 
