@@ -43,6 +43,7 @@ def test_tiny_suite_end_to_end(tmp_path: Path) -> None:
         assert r["train"]["timesteps"] >= 128
         assert [e["length"] for e in r["eval"]] == [2, 4]
         assert all(0.0 <= e["success_rate"] <= 1.0 for e in r["eval"])
+        assert r["curves"]["step"][-1] <= r["train"]["timesteps"] and r["curves"]["window"] == suite.eval.window
     for name in ("report.md", "summary.csv", "runs.csv", "curriculum.png", "learning_curves.png", "generalisation.png"):
         assert (tmp_path / "out" / name).stat().st_size > 0
     report = (tmp_path / "out" / "report.md").read_text()

@@ -7,7 +7,6 @@ at each fixed evaluation length.
 
 from __future__ import annotations
 
-import csv
 import math
 import warnings
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.harness.bench.curves import has_curve, read_curve
 from agents.harness.bench.report import generalisation
 from agents.harness.bench.runs import Run
 from agents.harness.configs import Suite
@@ -27,30 +27,6 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def read_curve(run_dir: Path, window: int, x: str = "step", y: str = "return") -> tuple[np.ndarray, np.ndarray] | None:
-    """(x, y) from a run's episodes.csv: x is "step" or "time_s"; y is the rolling mean return ("return") or the
-    curriculum level ("curriculum", the main progress signal); None without episodes."""
-    path = run_dir / "episodes.csv"
-    if not path.is_file():
-        return None
-    with path.open() as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return None
-    if y == "curriculum":
-        rows = [r for r in rows if r.get("curriculum")]
-        if not rows:
-            return None
-        return np.array([float(r[x]) for r in rows]), np.array([float(r["curriculum"]) for r in rows])
-    steps = np.array([float(r[x]) for r in rows])
-    returns = np.array([float(r["return"]) for r in rows])
-    kernel = np.ones(min(window, len(returns)))
-    rolling = np.convolve(returns, kernel, mode="full")[: len(returns)] / np.minimum(
-        np.arange(1, len(returns) + 1), len(kernel)
-    )
-    return steps, rolling
 
 
 def _grid(n: int) -> tuple[Any, np.ndarray]:
@@ -145,12 +121,13 @@ def write_plots(
     """Write curriculum.png (curriculum length vs env steps), learning_curves.png (return vs env steps),
     learning_curves_time.png (vs seconds), generalisation.png.
 
-    The training curves need the runs' episodes.csv; results kept without them (only result.json, as a committed
-    leaderboard keeps them) leave those plots as they are and write the generalisation plot alone. `runs` is the
-    suite's grid (`expand`), computed once by the caller.
+    The training curves come from the runs' episodes.csv, or from the curve summary their result.json keeps
+    (`agents.harness.bench.curves`); results without either (written before result.json kept curves) leave those
+    plots as they are and write the generalisation plot alone. `runs` is the suite's grid (`expand`), computed
+    once by the caller.
     """
     files = {}
-    if any((root / run.dirname / "episodes.csv").is_file() for run in runs):
+    if any(has_curve(root / run.dirname) for run in runs):
         files["curriculum"] = learning_curves(suite, results, runs, root, out_dir / "curriculum.png", y="curriculum")
         files["learning_curves"] = learning_curves(suite, results, runs, root, out_dir / "learning_curves.png")
         files["learning_curves_time"] = learning_curves(

@@ -136,6 +136,7 @@ def execute(run: Run, root: str | Path) -> dict[str, Any]:
     traceback) so the report can show it; a resumed bench retries it. A run stopped by SIGINT/SIGTERM gets status
     "interrupted" and no result file, so a resumed bench runs it again.
     """
+    from agents.harness.bench.curves import summarise
     from agents.harness.evaluate import LengthResult, evaluate_length, is_solved, longest_solved
     from agents.harness.train import TrainSpec, load_run, train
 
@@ -160,6 +161,7 @@ def execute(run: Run, root: str | Path) -> dict[str, Any]:
             result["status"] = "interrupted"
             return result
         result["train"] = asdict(trained)
+        result["curves"] = summarise(out, window=run.train["window"])  # the plots' input, kept without episodes.csv
         model, spec = load_run(out, device="cpu", trust_imports=bool(run.train.get("trust_imports")))
 
         def play(length: int, seed: int) -> LengthResult:
