@@ -14,7 +14,7 @@ import sys
 import time
 from collections import deque
 from dataclasses import asdict
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 import torch
@@ -73,7 +73,8 @@ class Reinforce(BaseAlgorithm):
     :param greedy_output_symbol: with supervised_output, write the argmax symbol during collection
     :param max_grad_norm: global gradient-norm clip per update (<= 0 disables)
     :param replay_groups: replay the batch as this many groups of episodes of similar length (1: one padded
-        batch, bit for bit; more: less padding on large batches, equal up to float rounding)
+        batch, bit for bit; more: less padding on large batches, equal up to float rounding; "auto": 1 below 256
+        episodes, 4 from there)
     :param restart_steps: restart from fresh parameters when the env's curriculum has not left its start level
         this many env steps after the last (re)start (0: never); the steps spent before a restart stay counted
     :param policy_kwargs: keyword arguments of the policy (the controller and its kwargs, fixed actions, ...)
@@ -104,7 +105,7 @@ class Reinforce(BaseAlgorithm):
         supervised_coef: float = 1.0,
         greedy_output_symbol: bool = False,
         max_grad_norm: float = 1.0,
-        replay_groups: int = 1,
+        replay_groups: int | Literal["auto"] = "auto",
         restart_steps: int = 0,
         policy_kwargs: dict[str, Any] | None = None,
         stats_window_size: int = 100,

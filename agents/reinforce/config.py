@@ -8,12 +8,18 @@ defaults and validation.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Literal
 
 from stable_baselines3.common.type_aliases import Schedule
 
 from memtape_env.validation import check_int, check_non_negative, check_number, check_positive_int
 
 BASELINES = ("none", "online", "offline")
+AUTO_GROUPS_FROM = 256
+"""`replay_groups="auto"` replays batches of at least this many episodes in groups (below, grouping costs more
+calls than the padding it saves: docs/speed.md)."""
+AUTO_GROUPS = 4
+"""The number of groups `replay_groups="auto"` uses on such batches."""
 
 
 @dataclass
@@ -44,9 +50,10 @@ class ReinforceConfig:
     """with supervised_output, write the argmax symbol during collection instead of a sampled one."""
     max_grad_norm: float = 1.0
     """global gradient-norm clip per update (<= 0 disables)."""
-    replay_groups: int = 1
-    """replay the batch as this many groups of episodes of similar length, each padded to its own longest:
-    less padding on large batches; 1 replays one padded batch (other values change the float rounding)."""
+    replay_groups: int | Literal["auto"] = "auto"
+    """replay the batch as this many groups of episodes of similar length, each padded to its own longest: less
+    padding on large batches; 1 replays one padded batch (other values change the float rounding); "auto" is 1
+    below `AUTO_GROUPS_FROM` episodes and `AUTO_GROUPS` from there (`replay_groups_for`)."""
     restart_steps: int = 0
     """restart from fresh parameters when the curriculum has not left its start level this many env steps after
     the last (re)start, as RL-NTM restarted runs that had not taken off (0: never); steps before count in the budget."""
@@ -62,10 +69,20 @@ class ReinforceConfig:
         check_number("online_baseline_decay", self.online_baseline_decay, 0, 1, high_open=True, owner=owner)
         for name in ("baseline_coef", "ent_coef", "supervised_coef"):
             check_non_negative(name, getattr(self, name), owner=owner)
-        check_positive_int("replay_groups", self.replay_groups, owner=owner)
+        if self.replay_groups != "auto":
+            try:
+                check_positive_int("replay_groups", self.replay_groups, owner=owner)
+            except ValueError as err:
+                raise type(err)(f'{err} (or "auto")') from None
         check_int("restart_steps", self.restart_steps, 0, owner=owner)
         if self.greedy_output_symbol and not self.supervised_output:
             raise ValueError("greedy_output_symbol needs supervised_output=True")
+
+    def replay_groups_for(self, n_episodes: int) -> int:
+        """The number of replay groups for a batch of `n_episodes` episodes."""
+        if self.replay_groups != "auto":
+            return self.replay_groups
+        return AUTO_GROUPS if n_episodes >= AUTO_GROUPS_FROM else 1
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

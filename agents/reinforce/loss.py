@@ -74,8 +74,9 @@ def reinforce_loss(
     mask = batch.mask.to(batch.rewards.dtype)
     n_episodes = batch.mask.shape[1]
     weights = episode_weights if episode_weights is not None else mask.new_full((n_episodes,), 1.0 / n_episodes)
-    if config.replay_groups > 1:
-        out = policy.evaluate_episodes(batch.obs, batch.actions, batch.mask.sum(0), config.replay_groups)
+    groups = config.replay_groups_for(n_episodes)
+    if groups > 1:
+        out = policy.evaluate_episodes(batch.obs, batch.actions, batch.mask.sum(0), groups)
     else:
         out = policy.evaluate_episodes(batch.obs, batch.actions)
     returns = reward_to_go(batch.rewards, mask, config.gamma)

@@ -264,8 +264,30 @@ def test_replay_in_groups_matches_one_padded_replay(controller: str) -> None:
     torch.testing.assert_close(grouped.log_prob * mask, whole.log_prob * mask, rtol=1e-5, atol=1e-6)
     shortest = lengths.argmin()
     assert (grouped.log_prob[lengths.max() - 1, shortest] == 0).all()  # past its group's longest episode
-    with pytest.raises(ValueError, match="replay_groups"):
-        ReinforceConfig(replay_groups=0)
+    for bad in (0, "4", 2.5):
+        with pytest.raises(ValueError, match='replay_groups must be a positive integer.*or "auto"'):
+            ReinforceConfig(replay_groups=bad)
+
+
+def test_auto_replay_groups_keep_small_batches_in_one_padded_replay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default "auto" replays the presets' batches (tens of episodes) as one padded batch, bit for bit the
+    replay_groups=1 update, and groups batches of hundreds of episodes."""
+    from agents.reinforce.config import AUTO_GROUPS, AUTO_GROUPS_FROM
+
+    auto = ReinforceConfig()
+    assert auto.replay_groups == "auto" and ReinforceConfig(replay_groups=3).replay_groups_for(10_000) == 3
+    assert [auto.replay_groups_for(n) for n in (1, 16, AUTO_GROUPS_FROM - 1)] == [1, 1, 1]
+    assert [auto.replay_groups_for(n) for n in (AUTO_GROUPS_FROM, 4096)] == [AUTO_GROUPS, AUTO_GROUPS]
+    env = MemTapeVecEnv("memtape/ClassicReverse-v0", 16, seed=0)
+    model = make_model(env, supervised_output=True, batch_episodes=16)
+    batch = _batch(model, targets=3)
+    calls = []
+    real = model.policy.evaluate_episodes
+    monkeypatch.setattr(model.policy, "evaluate_episodes", lambda *a: calls.append(len(a)) or real(*a))
+    online = torch.zeros(batch.mask.shape[0])
+    losses = [reinforce_loss(model.policy, batch, ReinforceConfig(supervised_output=True, replay_groups=g),
+                             online_baseline=online)[0] for g in ("auto", 1)]  # fmt: skip
+    assert calls == [2, 2] and torch.equal(losses[0], losses[1])
 
 
 def test_signature_names_every_hyperparameter_with_the_config_default() -> None:
