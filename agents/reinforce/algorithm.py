@@ -68,6 +68,8 @@ class Reinforce(BaseAlgorithm):
     :param baseline_coef: weight of the offline baseline's (R_t:T - b_t)^2 regression loss
     :param normalize_advantage: standardise the advantages over the batch's valid steps
     :param ent_coef: entropy bonus weight (mean entropy per step over the action components trained by RL)
+    :param entropy_sum: sum the entropy over each episode's steps (averaged over episodes), the scale of the
+        score-function term, instead of the mean per step: the bonus keeps its pull per step as episodes grow
     :param supervised_output: the hybrid objective: train output_symbol by backprop on `info["target_symbol"]`
     :param supervised_coef: weight of the supervised -log p(target symbol) loss
     :param greedy_output_symbol: with supervised_output, write the argmax symbol during collection
@@ -101,6 +103,7 @@ class Reinforce(BaseAlgorithm):
         baseline_coef: float = 1.0,
         normalize_advantage: bool = True,
         ent_coef: float = 0.01,
+        entropy_sum: bool = False,
         supervised_output: bool = False,
         supervised_coef: float = 1.0,
         greedy_output_symbol: bool = False,
@@ -124,6 +127,7 @@ class Reinforce(BaseAlgorithm):
             baseline_coef=baseline_coef,
             normalize_advantage=normalize_advantage,
             ent_coef=ent_coef,
+            entropy_sum=entropy_sum,
             supervised_output=supervised_output,
             supervised_coef=supervised_coef,
             greedy_output_symbol=greedy_output_symbol,

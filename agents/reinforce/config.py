@@ -42,6 +42,9 @@ class ReinforceConfig:
     """standardise the advantages over the batch's valid steps."""
     ent_coef: float = 0.01
     """entropy bonus weight (mean entropy per step, summed over the action components trained by RL)."""
+    entropy_sum: bool = False
+    """sum the entropy over each episode's steps (averaged over episodes), the score-function term's scale, so the
+    bonus keeps its pull per step as episodes grow; False: the mean entropy per step."""
     supervised_output: bool = False
     """hybrid objective: train output_symbol by backprop on info["target_symbol"] at writes, not by RL."""
     supervised_coef: float = 1.0
@@ -67,6 +70,8 @@ class ReinforceConfig:
         if self.baseline not in BASELINES:
             raise ValueError(f"baseline must be one of {BASELINES}, got {self.baseline!r}")
         check_number("online_baseline_decay", self.online_baseline_decay, 0, 1, high_open=True, owner=owner)
+        if not isinstance(self.entropy_sum, bool):
+            raise ValueError(f"{owner}: entropy_sum must be True or False, got {self.entropy_sum!r}")
         for name in ("baseline_coef", "ent_coef", "supervised_coef"):
             check_non_negative(name, getattr(self, name), owner=owner)
         if self.replay_groups != "auto":

@@ -117,7 +117,11 @@ def reinforce_loss(
     score = log_prob[..., rl_components].sum(-1)
 
     policy_loss = -(weights * (score * advantages * mask).sum(0)).sum()
-    entropy = masked_mean(out.entropy[..., rl_components].sum(-1), mask)
+    step_entropy = out.entropy[..., rl_components].sum(-1)
+    if config.entropy_sum:  # per episode, as the score-function term: w_b sum_t H_t
+        entropy = (weights * (step_entropy * mask).sum(0)).sum()
+    else:
+        entropy = masked_mean(step_entropy, mask)
     loss = (
         policy_loss
         - config.ent_coef * entropy

@@ -314,3 +314,26 @@ def test_signature_names_every_hyperparameter_with_the_config_default() -> None:
     assert model.config == ReinforceConfig(gamma=0.5, replay_groups=2)
     with pytest.raises(ValueError, match="replay_groups"):
         make_model(replay_groups=0)
+
+
+def test_entropy_sum_weighs_the_bonus_per_episode_like_the_score_function() -> None:
+    """entropy_sum: the bonus is w_b sum_t H_t, the scale of the score-function term, so it is the per-step mean
+    times the mean episode length; the rest of the loss is unchanged."""
+    env = MemTapeVecEnv("memtape/ClassicReverse-v0", 8, seed=0)
+    model = make_model(env, supervised_output=True, batch_episodes=8)
+    batch = _batch(model, targets=3)
+    online = torch.zeros(batch.mask.shape[0])
+    mean_len = batch.mask.sum() / batch.mask.shape[1]
+    assert mean_len > 1
+    parts = {}
+    for summed in (False, True):
+        config = ReinforceConfig(supervised_output=True, ent_coef=0.5, entropy_sum=summed)
+        loss, stats = reinforce_loss(model.policy, batch, config, online_baseline=online)
+        parts[summed] = (loss.detach(), stats)
+    torch.testing.assert_close(parts[True][1]["entropy"], parts[False][1]["entropy"] * mean_len)
+    torch.testing.assert_close(parts[True][1]["policy_loss"], parts[False][1]["policy_loss"])
+    torch.testing.assert_close(
+        parts[True][0] + 0.5 * parts[True][1]["entropy"], parts[False][0] + 0.5 * parts[False][1]["entropy"]
+    )
+    with pytest.raises(ValueError, match="entropy_sum must be True or False"):
+        ReinforceConfig(entropy_sum="yes")
