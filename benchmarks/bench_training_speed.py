@@ -12,8 +12,9 @@ in the same run (machine load moves the rates, the ratios much less). Three tabl
   `max(2048, 8 * envs)` steps (`n_steps = max(8, 2048 // envs)`, RecurrentPPO's default 128 at 16 envs), 4
   minibatches and SB3's 10 epochs, so that their updates do the same work per env step at every count.
 - `--controllers lstm,dnc,neural_gpu`: Reinforce with each controller (each with its defaults and the wiring of
-  `agents.harness.controller_setup`) at `--n-envs`: microseconds per env step (collection and updates, the best of
-  `--rounds` interleaved rounds) and the ratio to the first controller.
+  `agents.harness.controller_setup`) at `--n-envs`: microseconds per env step (collection and updates) and the
+  ratio to the first controller.
+`--rounds N` repeats the measurements in N interleaved rounds and keeps each one's best (load spikes only slow).
 
     python benchmarks/bench_training_speed.py                      # ClassicReverse, 16 envs, 20k steps each
     python benchmarks/bench_training_speed.py --scaling 16,64,256,1024 --replay-groups 1
@@ -142,12 +143,14 @@ def run_scaling(args: argparse.Namespace) -> None:
         "PPO": lambda n: ppo(args.task, n, args.seed),
     }
     rates: dict[str, dict[int, float]] = {name: {} for name in algos}
-    for n in counts:
-        for name, build in algos.items():
-            # At least a few iterations or rollouts at every count: a rollout is max(2048, 8n) steps.
-            steps = max(args.steps, 3 * max(2048, 8 * n))
-            rates[name][n] = steps_per_second(build(n), steps, max(args.warmup, 2 * n, max(2048, 8 * n)))
-            print(f"{n:>5} envs  {name:<36} {rates[name][n]:9.0f} env steps/s", flush=True)
+    for round_ in range(args.rounds):  # rounds interleave the counts; each (algorithm, count) keeps its best
+        for n in counts:
+            for name, build in algos.items():
+                # At least a few iterations or rollouts at every count: a rollout is max(2048, 8n) steps.
+                steps = max(args.steps, 3 * max(2048, 8 * n))
+                rate = steps_per_second(build(n), steps, max(args.warmup, 2 * n, max(2048, 8 * n)))
+                rates[name][n] = max(rate, rates[name].get(n, rate))
+                print(f"round {round_ + 1}: {n:>5} envs  {name:<36} {rate:9.0f} env steps/s", flush=True)
     rows = []
     for n in counts:
         row = [str(n)]
@@ -156,8 +159,8 @@ def run_scaling(args: argparse.Namespace) -> None:
         row.append(f"{rates['Reinforce (LSTM)'][n] / rates['RecurrentPPO'][n]:.1f}x")
         rows.append(row)
     print(
-        f"\n{args.task}, LSTM width {args.hidden}, {args.threads} thread(s); env steps/s "
-        f"(x the same algorithm's rate at {counts[0]} envs)\n"
+        f"\n{args.task}, LSTM width {args.hidden}, {args.threads} thread(s), best of {args.rounds} round(s); env "
+        f"steps/s (x the same algorithm's rate at {counts[0]} envs)\n"
     )
     print(table(["envs", *algos, "Reinforce / RecurrentPPO"], rows))
     ours = rates["Reinforce (LSTM)"]
@@ -196,7 +199,9 @@ def main() -> None:
     parser.add_argument(
         "--replay-groups", type=int, help="--scaling: also Reinforce with this replay_groups (1: one padded batch)"
     )
-    parser.add_argument("--rounds", type=int, default=1, help="--controllers: rounds, the best of each kept")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="rounds (--controllers, --scaling), the best of each kept"
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--scaling", metavar="COUNTS", help="env counts, comma-separated, e.g. 16,64,256,1024")
     mode.add_argument("--controllers", metavar="NAMES", help="Reinforce controllers, e.g. lstm,dnc,neural_gpu")
