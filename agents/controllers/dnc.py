@@ -19,7 +19,8 @@ Why it is written this way:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -335,6 +336,10 @@ class DNC(Controller):
     :param clip_value: clip the interface vector to [-clip_value, clip_value] (deepmind/dnc: 20); 0: off
     :param link_k: 0 for the exact dense link matrix; K > 0 for the sparse link keeping K entries per row
     :param block_bytes: CPU cache block of the dense link (bytes of a row block over the batch); 0: none
+    :param compile: run each step through `torch.compile` (Inductor): a few fused kernels and one autograd node
+        per step instead of about a hundred small ops and nodes, for about twice the training speed on CPU, after
+        a compile of a minute or more on the first steps (once per process, grad mode and batch size); off by
+        default, as short runs and tests would spend more time compiling than stepping
     """
 
     def __init__(
@@ -347,6 +352,7 @@ class DNC(Controller):
         clip_value: float = 20.0,
         link_k: int = 0,
         block_bytes: int = 1 << 20,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         for name, value in (
@@ -360,6 +366,10 @@ class DNC(Controller):
         check_int("link_k", link_k, 0, memory_size, owner=f"DNC with memory_size={memory_size}")
         check_non_negative("clip_value", clip_value, finite=True, owner="DNC")
         check_int("block_bytes", block_bytes, 0, owner="DNC")
+        if not isinstance(compile, bool):
+            raise ValueError(f"DNC: compile must be a bool, got {compile!r}")
+        self.compile = compile
+        self._compiled_step: Callable[..., tuple[torch.Tensor, State]] | None = None
         self.input_dim = input_dim
         self.hidden_size = hidden_size
         self.memory_size = memory_size
@@ -408,7 +418,7 @@ class DNC(Controller):
         """One DNC step: controller, write (usage, allocation, content), link update, reads."""
         if x.dim() != 2 or x.shape[1] != self.input_dim:
             raise ValueError(f"DNC.step: x must be (batch, {self.input_dim}), got {tuple(x.shape)}")
-        return self._step(x, state, self._lstm_weights(), self._constants())
+        return self._step_function()(x, state, self._lstm_weights(), self._constants())
 
     def sequence(
         self,
@@ -420,10 +430,22 @@ class DNC(Controller):
         """`Controller.sequence` with the fused LSTM weights built once for the whole sequence."""
         if x.dim() != 3 or x.shape[2] != self.input_dim:
             raise ValueError(f"DNC.sequence: x must be (time, batch, {self.input_dim}), got {tuple(x.shape)}")
-        weights, constants = self._lstm_weights(), self._constants()
+        weights, constants, step = self._lstm_weights(), self._constants(), self._step_function()
         return step_loop(
-            lambda x_t, s, _: self._step(x_t, s, weights, constants), self.initial_state, x, episode_starts, state
+            lambda x_t, s, _: step(x_t, s, weights, constants), self.initial_state, x, episode_starts, state
         )
+
+    def _step_function(self) -> Callable[..., tuple[torch.Tensor, State]]:
+        """`_step`, compiled on first use with `compile=True`."""
+        if not self.compile:
+            return self._step
+        if self._compiled_step is None:
+            self._compiled_step = torch.compile(self._step)
+        return self._compiled_step
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickles and deep copies leave the compiled step out (it is compiled again on first use)."""
+        return {**super().__getstate__(), "_compiled_step": None}
 
     def _step(
         self,
