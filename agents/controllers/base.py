@@ -10,7 +10,6 @@ ignore it.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -57,31 +56,18 @@ class Controller(nn.Module, abc.ABC):
         :param context: as in `step`, each entry with a leading time axis
         :return: the outputs (time, batch, output_dim) and the state after the last step
         """
-        return step_loop(self.step, self.initial_state, x, episode_starts, state, context)
-
-
-def step_loop(
-    step: Callable[[torch.Tensor, State, Context | None], tuple[torch.Tensor, State]],
-    initial_state: Callable[[int, torch.device], State],
-    x: torch.Tensor,
-    episode_starts: torch.Tensor,
-    state: State,
-    context: Context | None = None,
-) -> tuple[torch.Tensor, State]:
-    """`Controller.sequence` by `step` one step at a time, resetting rows to `initial_state` where an episode
-    starts (for controllers that override `sequence` to do some per-sequence work once, then step)."""
-    outputs = []
-    init = None
-    for t in range(x.shape[0]):
-        starts = episode_starts[t]
-        if bool(starts.any()):
-            if init is None:
-                init = initial_state(x.shape[1], x.device)
-            state = reset_state(state, init, starts)
-        ctx = None if context is None else {k: v[t] for k, v in context.items()}
-        out, state = step(x[t], state, ctx)
-        outputs.append(out)
-    return torch.stack(outputs), state
+        outputs = []
+        init = None
+        for t in range(x.shape[0]):
+            starts = episode_starts[t]
+            if bool(starts.any()):
+                if init is None:
+                    init = self.initial_state(x.shape[1], x.device)
+                state = reset_state(state, init, starts)
+            ctx = None if context is None else {k: v[t] for k, v in context.items()}
+            out, state = self.step(x[t], state, ctx)
+            outputs.append(out)
+        return torch.stack(outputs), state
 
 
 def reset_state(state: State, initial: State, starts: torch.Tensor) -> State:

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.controllers.base import Context, Controller, State, step_loop
+from agents.controllers.base import Context, Controller, State, reset_state
 from memtape_env.validation import check_int, check_non_negative, check_positive_int
 
 _EPS = 1e-6
@@ -369,7 +369,7 @@ class DNC(Controller):
         if not isinstance(compile, bool):
             raise ValueError(f"DNC: compile must be a bool, got {compile!r}")
         self.compile = compile
-        self._compiled_step: Callable[..., tuple[torch.Tensor, State]] | None = None
+        self._compiled_step: Callable[..., tuple[torch.Tensor, State, torch.Tensor]] | None = None
         self.input_dim = input_dim
         self.hidden_size = hidden_size
         self.memory_size = memory_size
@@ -418,7 +418,8 @@ class DNC(Controller):
         """One DNC step: controller, write (usage, allocation, content), link update, reads."""
         if x.dim() != 2 or x.shape[1] != self.input_dim:
             raise ValueError(f"DNC.step: x must be (batch, {self.input_dim}), got {tuple(x.shape)}")
-        return self._step_function()(x, state, self._lstm_weights(), self._constants())
+        out, state, _ = self._step_function()(x, state, self._lstm_weights(), self._constants())
+        return out, state
 
     def sequence(
         self,
@@ -427,15 +428,24 @@ class DNC(Controller):
         state: State,
         context: Context | None = None,
     ) -> tuple[torch.Tensor, State]:
-        """`Controller.sequence` with the fused LSTM weights built once for the whole sequence."""
+        """`Controller.sequence` with the fused LSTM weights built once for the whole sequence, and the memory's
+        row norms of each step's reads reused by the next step's write addressing (the same memory)."""
         if x.dim() != 3 or x.shape[2] != self.input_dim:
             raise ValueError(f"DNC.sequence: x must be (time, batch, {self.input_dim}), got {tuple(x.shape)}")
         weights, constants, step = self._lstm_weights(), self._constants(), self._step_function()
-        return step_loop(
-            lambda x_t, s, _: step(x_t, s, weights, constants), self.initial_state, x, episode_starts, state
-        )
+        outputs = []
+        init = None
+        norms: torch.Tensor | None = None
+        for t in range(x.shape[0]):
+            starts = episode_starts[t]
+            if bool(starts.any()):
+                init = self.initial_state(x.shape[1], x.device) if init is None else init
+                state, norms = reset_state(state, init, starts), None
+            out, state, norms = step(x[t], state, weights, constants, norms)
+            outputs.append(out)
+        return torch.stack(outputs), state
 
-    def _step_function(self) -> Callable[..., tuple[torch.Tensor, State]]:
+    def _step_function(self) -> Callable[..., tuple[torch.Tensor, State, torch.Tensor]]:
         """`_step`, compiled on first use with `compile=True`."""
         if not self.compile:
             return self._step
@@ -453,8 +463,10 @@ class DNC(Controller):
         state: State,
         lstm_weights: tuple[torch.Tensor, torch.Tensor],
         constants: tuple[torch.Tensor, torch.Tensor],
-    ) -> tuple[torch.Tensor, State]:
-        """`step` with the fused LSTM weights and the constants given (built once per sequence)."""
+        memory_norms: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, State, torch.Tensor]:
+        """`step` with the fused LSTM weights and the constants given (built once per sequence), and the inverse
+        row norms (B, 1, N) of the state's memory when known: (output, state, the new memory's inverse norms)."""
         one, eps = constants
         w, r, hidden = self.word_size, self.read_heads, self.hidden_size
         if self.link_k:
@@ -479,13 +491,13 @@ class DNC(Controller):
         modes = torch.softmax(modes.view(b, r, 3), dim=-1)
         # Usage: previous write raises it (no gradient through the write weights), free gates lower it.
         usage = torch.addcmul(usage, one - usage, write_w.detach())
-        usage = usage * torch.prod(one - free_gates.unsqueeze(2) * read_w, dim=1)
+        usage = usage * torch.prod(torch.addcmul(one, free_gates.unsqueeze(2), read_w, value=-1), dim=1)
         # Write weights: allocation vs content (a lerp by the allocation gate), gated.
         alloc = _allocation_weights(usage, eps, one)
         write_key = keyed[:, r : r + w].unsqueeze(1)
-        content_w = _content_weights(
-            _inverse_norms(memory, eps).unsqueeze(1), memory, write_key, strengths[:, -1:], eps
-        )
+        if memory_norms is None:
+            memory_norms = _inverse_norms(memory, eps).unsqueeze(1)
+        content_w = _content_weights(memory_norms, memory, write_key, strengths[:, -1:], eps)
         write_w = write_gate * torch.lerp(content_w.squeeze(1), alloc, alloc_gate)
         # Erase and write: M (1 - w e^T) + w v^T = M + w (v^T - e^T * M).
         write_vector = gated[:, w : 2 * w].unsqueeze(1)
@@ -499,12 +511,13 @@ class DNC(Controller):
             link, fwd, bwd = dense_link_step(link, write_w, precedence, read_w, self.block_bytes)
         precedence = torch.addcmul(write_w, one - write_w.sum(1, keepdim=True), precedence)
         # Reads: backward, forward and content modes mixed per head.
-        content_r = _content_weights(
-            _inverse_norms(memory, eps).unsqueeze(1), memory, read_keys.view(b, r, w), strengths[:, :r], eps
-        )
+        memory_norms = _inverse_norms(memory, eps).unsqueeze(1)
+        content_r = _content_weights(memory_norms, memory, read_keys.view(b, r, w), strengths[:, :r], eps)
         read_w = (modes.unsqueeze(-1) * torch.stack([bwd, fwd, content_r], dim=2)).sum(2)
         read_vectors = torch.bmm(read_w, memory).view(b, r * w)
         out = torch.cat([h, read_vectors], dim=1)
         if self.link_k:
-            return out, SparseDNCState(h, c, memory, usage, link_v, link_i, precedence, read_w, write_w, read_vectors)
-        return out, DNCState(h, c, memory, usage, link, precedence, read_w, write_w, read_vectors)
+            new: State = SparseDNCState(h, c, memory, usage, link_v, link_i, precedence, read_w, write_w, read_vectors)
+        else:
+            new = DNCState(h, c, memory, usage, link, precedence, read_w, write_w, read_vectors)
+        return out, new, memory_norms
