@@ -19,20 +19,24 @@ in the same run (machine load moves the rates, the ratios much less). Three tabl
     python benchmarks/bench_training_speed.py                      # ClassicReverse, 16 envs, 20k steps each
     python benchmarks/bench_training_speed.py --scaling 16,64,256,1024 --replay-groups 1
     python benchmarks/bench_training_speed.py --controllers lstm,dnc,neural_gpu --task memtape/Copy-v0
+    python benchmarks/bench_training_speed.py --controllers lstm,dnc --compile --warmup 5000  # the compiled DNC
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import time
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from sb3_contrib import RecurrentPPO
 from stable_baselines3 import PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 
+from agents.controllers import CONTROLLERS
 from agents.harness.controller_setup import controller_setup
 from agents.policies.extractors import FlattenExtractor
 from agents.reinforce import Reinforce
@@ -56,12 +60,18 @@ def reinforce(
     controller: str = "lstm",
     hidden: int | None = None,
     replay_groups: int | None = None,
+    compile_step: bool = False,
 ) -> Reinforce:
     """Reinforce with the hybrid objective on `n_envs` envs (`batch_episodes=n_envs`); `replay_groups` None keeps
-    Reinforce's default."""
+    Reinforce's default; `compile_step` passes `compile=True` to a controller that takes it (the DNC)."""
     policy_kwargs, env_kwargs = controller_setup(controller, task)
+    extra: dict[str, Any] = {}
     if hidden is not None:
-        policy_kwargs["controller_kwargs"] = {**policy_kwargs.get("controller_kwargs", {}), "hidden_size": hidden}
+        extra["hidden_size"] = hidden
+    if compile_step and "compile" in inspect.signature(CONTROLLERS[controller]).parameters:
+        extra["compile"] = True
+    if extra:
+        policy_kwargs["controller_kwargs"] = {**policy_kwargs.get("controller_kwargs", {}), **extra}
     return Reinforce(
         "ControllerPolicy",
         MemTapeVecEnv(task, n_envs, seed=seed, **env_kwargs),
@@ -175,13 +185,14 @@ def run_controllers(args: argparse.Namespace) -> None:
     cost: dict[str, float] = {}
     for round_ in range(args.rounds):  # rounds interleave the controllers; each keeps its best round
         for name in names:
-            model = reinforce(args.task, args.n_envs, args.seed, controller=name)
+            model = reinforce(args.task, args.n_envs, args.seed, controller=name, compile_step=args.compile)
             us = 1e6 / steps_per_second(model, args.steps, args.warmup)
             cost[name] = min(us, cost.get(name, us))
             print(f"round {round_ + 1}: {name:<12} {us:9.0f} us per env step", flush=True)
     rows = [[name, f"{cost[name]:,.0f}", f"{cost[name] / cost[names[0]]:.1f}x"] for name in names]
     print(
-        f"\n{args.task}, Reinforce, {args.n_envs} envs, {args.threads} thread(s), {args.steps} timed steps each, "
+        f"\n{args.task}, Reinforce{' (compiled steps)' if args.compile else ''}, {args.n_envs} envs, "
+        f"{args.threads} thread(s), {args.steps} timed steps each, "
         f"best of {args.rounds} round(s)\n"
     )
     print(table(["controller", "us per env step", f"x {names[0]}"], rows))
@@ -201,6 +212,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--rounds", type=int, default=1, help="rounds (--controllers, --scaling), the best of each kept"
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="--controllers: compile=True for the controllers that take it (the DNC); raise --warmup to cover "
+        "the compile (it runs on the first steps, the DNC's in a minute or two)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--scaling", metavar="COUNTS", help="env counts, comma-separated, e.g. 16,64,256,1024")
