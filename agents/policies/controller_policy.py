@@ -93,6 +93,8 @@ class ObservationLayout:
     head_index: dict[str, int]
     tape_index: tuple[int, ...]
     tape_vocab: int
+    saturating: tuple[bool, ...] = ()
+    """per feature: a head position, whose one-hot saturates at its last class on tapes longer than in training"""
 
     @classmethod
     def build(
@@ -122,6 +124,7 @@ class ObservationLayout:
             head_index=head_index,
             tape_index=tuple(tape_index),
             tape_vocab=max((dims[i] for i in tape_index), default=0),
+            saturating=tuple(names[i] in HEAD_COMPONENTS for i in feature_index),
         )
 
     @property
@@ -129,9 +132,16 @@ class ObservationLayout:
         return sum(self.feature_sizes)
 
     def split(self, obs: torch.Tensor, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, Context]:
-        """Map integer observations (..., n_components) to one-hot features (..., feature_dim) and context."""
+        """Map integer observations (..., n_components) to one-hot features (..., feature_dim) and context.
+
+        A head position past the feature's size (a policy trained on short tapes, evaluated on longer ones) reads
+        as the last position it was trained with: training never sees one, so this changes no trained result."""
         obs = obs.long()
-        parts = [F.one_hot(obs[..., i], n) for i, n in zip(self.feature_index, self.feature_sizes, strict=True)]
+        saturating = self.saturating or (False,) * len(self.feature_index)
+        parts = [
+            F.one_hot(obs[..., i].clamp(max=n - 1) if clamp else obs[..., i], n)
+            for i, n, clamp in zip(self.feature_index, self.feature_sizes, saturating, strict=True)
+        ]
         features = torch.cat(parts, dim=-1).to(dtype)
         context: Context = {name: obs[..., i] for name, i in self.head_index.items()}
         if self.tape_index:

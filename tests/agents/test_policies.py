@@ -193,3 +193,14 @@ def test_recurrent_controller_refused_by_ppo() -> None:
 
     with pytest.raises(ValueError, match="stateless"):
         PPO(ControllerActorCriticPolicy, IdentityEnvMultiDiscrete(dim=2), policy_kwargs=dict(controller_class="lstm"))
+
+
+def test_head_position_features_saturate_past_the_trained_tape() -> None:
+    """A policy that sees its head position as a one-hot feature, evaluated on a longer tape than it was built
+    for (the suites evaluate at 10x and 100x the training length), reads a far position as its last class."""
+    layout = ObservationLayout.build([5, 4], ["input", "input_head"], head_features=["input_head"])
+    features, context = layout.split(torch.tensor([[1, 2], [1, 3], [1, 9]]))
+    assert features[:, 5:].argmax(-1).tolist() == [2, 3, 3]
+    assert context["input_head"].tolist() == [2, 3, 9]  # the context keeps the true position
+    with pytest.raises(RuntimeError):  # other features still refuse values outside their space
+        layout.split(torch.tensor([[7, 0]]))
