@@ -27,6 +27,7 @@ SOLVING_SEED = {
     "memtape/ClassicDuplicatedInput-v0": 0,  # 10/10
     "memtape/Copy-v0": 0,  # 10/10
     "memtape/DuplicatedInput-v0": 2,  # 9/10
+    "memtape/ForwardReverse-v0": 3,  # 2/10
     "memtape/RepeatCopy-v0": 7,  # 1/10
     "memtape/Reverse-v0": 4,  # 3/10
 }
@@ -34,7 +35,6 @@ SOLVING_SEED = {
 
 NOT_YET_SOLVED = {
     "memtape/ClassicReverse-v0": "0/10 seeds within the standard suite's 200k steps",
-    "memtape/ForwardReverse-v0": "not yet run over 10 seeds in the standard suite",
 }
 """Presets with no solving seed in the committed results yet, and why."""
 
