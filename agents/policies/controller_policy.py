@@ -93,8 +93,6 @@ class ObservationLayout:
     head_index: dict[str, int]
     tape_index: tuple[int, ...]
     tape_vocab: int
-    saturating: tuple[bool, ...] = ()
-    """per feature: a head position, whose one-hot saturates at its last class on tapes longer than in training"""
 
     @classmethod
     def build(
@@ -124,7 +122,6 @@ class ObservationLayout:
             head_index=head_index,
             tape_index=tuple(tape_index),
             tape_vocab=max((dims[i] for i in tape_index), default=0),
-            saturating=tuple(names[i] in HEAD_COMPONENTS for i in feature_index),
         )
 
     @property
@@ -137,10 +134,10 @@ class ObservationLayout:
         A head position past the feature's size (a policy trained on short tapes, evaluated on longer ones) reads
         as the last position it was trained with: training never sees one, so this changes no trained result."""
         obs = obs.long()
-        saturating = self.saturating or (False,) * len(self.feature_index)
+        heads = self.head_index.values()
         parts = [
-            F.one_hot(obs[..., i].clamp(max=n - 1) if clamp else obs[..., i], n)
-            for i, n, clamp in zip(self.feature_index, self.feature_sizes, saturating, strict=True)
+            F.one_hot(obs[..., i].clamp(max=n - 1) if i in heads else obs[..., i], n)
+            for i, n in zip(self.feature_index, self.feature_sizes, strict=True)
         ]
         features = torch.cat(parts, dim=-1).to(dtype)
         context: Context = {name: obs[..., i] for name, i in self.head_index.items()}
