@@ -272,7 +272,7 @@ class NeuralGPUController(Controller):
         for extent in torch.unique(extents).tolist():
             rows = torch.nonzero(extents == extent).flatten()
             width, steps = self.image_size(extent)
-            if extent >= self.alone_from:  # one image at a time with oneDNN's convolution
+            if extent >= self.alone_from:  # one image at a time with F.conv2d (PyTorch's im2col path)
                 group = torch.cat([self.gpu(tape[row : row + 1, :width], steps=steps) for row in rows.tolist()])
             else:
                 group = self.gpu(tape[rows, :width], steps=steps, batch_invariant=True)  # (rows, width, m)
